@@ -1,0 +1,180 @@
+#include "engine/model_config.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace seghub::engine {
+namespace {
+
+using nlohmann::json;
+
+// Reads j[key] into *out when present; a wrong type becomes a Status naming the field.
+template <typename T>
+Status Get(const json& j, const char* key, T* out, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return Status::Ok();
+  try {
+    *out = it->get<T>();
+  } catch (const json::exception& e) {
+    return InvalidArgument(where + ": field '" + key + "' has the wrong type (" + e.what() + ")");
+  }
+  return Status::Ok();
+}
+
+Status ParseInput(const json& j, InputSpec* in, const std::string& where) {
+  if (!j.is_object()) return InvalidArgument(where + ": 'input' must be an object");
+  SEGHUB_RETURN_IF_ERROR(Get(j, "channels", &in->channels, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "layout", &in->layout, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "size", &in->size, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "tile", &in->tile, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "tile_overlap", &in->tile_overlap, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "resize", &in->resize, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "mean", &in->mean, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "std", &in->std, where));
+  if (in->channels <= 0) return InvalidArgument(where + ": input.channels must be > 0");
+  if (!in->size.empty() && in->size.size() != 2) {
+    return InvalidArgument(where + ": input.size must be [H, W]");
+  }
+  if (in->mean.size() != in->std.size()) {
+    return InvalidArgument(where + ": input.mean and input.std must have the same length");
+  }
+  for (float s : in->std) {
+    if (s <= 0) return InvalidArgument(where + ": input.std values must be > 0");
+  }
+  return Status::Ok();
+}
+
+Status ParseBatching(const json& j, BatchingConfig* b, const std::string& where) {
+  SEGHUB_RETURN_IF_ERROR(Get(j, "max_batch_size", &b->max_batch_size, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "preferred_batch_sizes", &b->preferred_batch_sizes, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "max_queue_delay_us", &b->max_queue_delay_us, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "max_queue_size", &b->max_queue_size, where));
+  if (b->max_batch_size < 1) return InvalidArgument(where + ": max_batch_size must be >= 1");
+  if (b->max_queue_delay_us < 0) return InvalidArgument(where + ": max_queue_delay_us < 0");
+  if (b->max_queue_size < 1) return InvalidArgument(where + ": max_queue_size must be >= 1");
+  std::sort(b->preferred_batch_sizes.begin(), b->preferred_batch_sizes.end());
+  for (int p : b->preferred_batch_sizes) {
+    if (p < 1 || p > b->max_batch_size) {
+      return InvalidArgument(where + ": preferred_batch_sizes must lie in [1, max_batch_size]");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ModelConfig> ParseModelConfig(const json& j, const std::filesystem::path& dir) {
+  ModelConfig c;
+  c.dir = dir;
+  const std::string where = (dir / "model.json").string();
+  if (!j.is_object()) return InvalidArgument(where + ": must be a JSON object");
+  SEGHUB_RETURN_IF_ERROR(Get(j, "name", &c.name, where));
+  if (c.name.empty()) c.name = dir.filename().string();
+  SEGHUB_RETURN_IF_ERROR(Get(j, "version", &c.version, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "task", &c.task, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "description", &c.description, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "backend", &c.backend, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "format", &c.format, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "architecture", &c.architecture, where));
+  if (j.contains("arch_params")) c.arch_params = j["arch_params"];
+  SEGHUB_RETURN_IF_ERROR(Get(j, "weights", &c.weights, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "precision", &c.precision, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "instance_count", &c.instance_count, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "threads_per_instance", &c.threads_per_instance, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "per_sample_bytes", &c.per_sample_bytes, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "reference_shape", &c.reference_shape, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "recommended_threshold", &c.recommended_threshold, where));
+  if (j.contains("input")) SEGHUB_RETURN_IF_ERROR(ParseInput(j["input"], &c.input, where));
+  if (j.contains("output")) {
+    SEGHUB_RETURN_IF_ERROR(Get(j["output"], "channels", &c.output.channels, where));
+    SEGHUB_RETURN_IF_ERROR(Get(j["output"], "activation", &c.output.activation, where));
+  }
+  if (j.contains("batching")) {
+    SEGHUB_RETURN_IF_ERROR(ParseBatching(j["batching"], &c.batching, where));
+  }
+  if (c.instance_count < 1) return InvalidArgument(where + ": instance_count must be >= 1");
+  if (c.threads_per_instance < 0) return InvalidArgument(where + ": threads_per_instance < 0");
+  if (c.precision != "fp32" && c.precision != "fp16" && c.precision != "bf16") {
+    return InvalidArgument(where + ": precision must be fp32, fp16 or bf16");
+  }
+  if (c.reference_shape.empty()) {
+    int64_t h = c.input.size.empty() ? 256 : c.input.size[0];
+    int64_t w = c.input.size.empty() ? 256 : c.input.size[1];
+    c.reference_shape = {c.input.channels, h, w};
+  }
+  for (int64_t d : c.reference_shape) {
+    if (d <= 0) return InvalidArgument(where + ": reference_shape dimensions must be > 0");
+  }
+  return c;
+}
+
+Result<ModelConfig> LoadModelConfig(const std::filesystem::path& model_json) {
+  std::ifstream in(model_json);
+  if (!in) return NotFound("cannot open " + model_json.string());
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::exception& e) {
+    return InvalidArgument(model_json.string() + ": invalid JSON: " + e.what());
+  }
+  return ParseModelConfig(j, model_json.parent_path());
+}
+
+std::vector<ModelConfig> ScanModelRepository(const std::filesystem::path& root,
+                                             std::vector<std::string>* errors) {
+  std::vector<ModelConfig> out;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(root, ec)) {
+    if (errors) errors->push_back("model repository " + root.string() + " is not a directory");
+    return out;
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+    auto cfg_path = entry.path() / "model.json";
+    if (!entry.is_directory() || !std::filesystem::exists(cfg_path)) continue;
+    auto cfg = LoadModelConfig(cfg_path);
+    if (cfg.ok()) {
+      out.push_back(std::move(cfg).value());
+    } else if (errors) {
+      errors->push_back(cfg.status().message());
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ModelConfig& a, const ModelConfig& b) { return a.name < b.name; });
+  return out;
+}
+
+nlohmann::json ModelConfigToJson(const ModelConfig& c) {
+  json j;
+  j["name"] = c.name;
+  j["version"] = c.version;
+  j["task"] = c.task;
+  j["description"] = c.description;
+  j["backend"] = c.backend;
+  j["format"] = c.format;
+  j["architecture"] = c.architecture;
+  j["arch_params"] = c.arch_params;
+  j["weights"] = c.weights;
+  j["input"] = {{"channels", c.input.channels},
+                {"layout", c.input.layout},
+                {"size", c.input.size},
+                {"tile", c.input.tile},
+                {"tile_overlap", c.input.tile_overlap},
+                {"resize", c.input.resize},
+                {"mean", c.input.mean},
+                {"std", c.input.std}};
+  j["output"] = {{"channels", c.output.channels}, {"activation", c.output.activation}};
+  j["precision"] = c.precision;
+  j["batching"] = {{"max_batch_size", c.batching.max_batch_size},
+                   {"preferred_batch_sizes", c.batching.preferred_batch_sizes},
+                   {"max_queue_delay_us", c.batching.max_queue_delay_us},
+                   {"max_queue_size", c.batching.max_queue_size}};
+  j["instance_count"] = c.instance_count;
+  j["threads_per_instance"] = c.threads_per_instance;
+  j["per_sample_bytes"] = c.per_sample_bytes;
+  j["reference_shape"] = c.reference_shape;
+  j["recommended_threshold"] = c.recommended_threshold;
+  return j;
+}
+
+}  // namespace seghub::engine

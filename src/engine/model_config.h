@@ -1,0 +1,85 @@
+// ModelConfig: the parsed form of a model repository entry's model.json.
+//
+// A model folder holds model.json and its weights:
+//   models/<name>/model.json
+//   models/<name>/<weights file>          (safetensors, TorchScript .pt, or a Hub .pth checkpoint)
+//   models/<name>/tuning.json             (optional; written by `seghub tune`, per device)
+// The schema is documented in docs/model-repository.md.
+#ifndef SEGHUB_ENGINE_MODEL_CONFIG_H_
+#define SEGHUB_ENGINE_MODEL_CONFIG_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/tensor.h"
+
+namespace seghub::engine {
+
+struct InputSpec {
+  int channels = 3;
+  std::string layout = "NCHW";
+  // Fixed spatial size [H, W] the model is fed (e.g. the Hub's 1024x1024), or empty for any size.
+  std::vector<int64_t> size;
+  int64_t tile = 0;             // > 0: large inputs are tiled to tile x tile
+  int64_t tile_overlap = 0;     // pixels of overlap between tiles
+  std::string resize = "none";  // "none", "stretch" (the Hub squashes), "tile"
+  std::vector<float> mean;      // per-channel normalisation; empty = none
+  std::vector<float> std;
+};
+
+struct OutputSpec {
+  int channels = 1;
+  std::string activation = "sigmoid";  // applied by the pipeline, not the network
+};
+
+struct BatchingConfig {
+  int max_batch_size = 8;
+  std::vector<int> preferred_batch_sizes;  // ascending; empty = any size
+  int64_t max_queue_delay_us = 2000;
+  int max_queue_size = 4096;  // pending requests per model before 429
+};
+
+struct ModelConfig {
+  std::string name;
+  std::string version = "1";
+  std::string task = "segmentation";  // "segmentation", "signal-segmentation", ...
+  std::string description;
+  std::string backend = "torch";  // "torch", "test"
+  std::string format = "seghub";  // "seghub" (C++-defined net), "torchscript"
+  std::string architecture;       // e.g. "unet", "cbam_resunet", "hrnet" (format=seghub)
+  nlohmann::json arch_params = nlohmann::json::object();  // widths etc., per architecture
+  std::string weights;  // file name inside the folder; empty = untrained
+  InputSpec input;
+  OutputSpec output;
+  std::string precision = "fp32";  // "fp32", "fp16", "bf16"
+  BatchingConfig batching;
+  int instance_count = 1;
+  int threads_per_instance = 0;  // 0 = cores / instance_count
+  // Activation memory for one sample at reference_shape (bytes); 0 = measure at load.
+  int64_t per_sample_bytes = 0;
+  Shape reference_shape;  // sample shape [C, H, W] used for warm-up and measurement
+  float recommended_threshold = 0.5f;
+  std::filesystem::path dir;  // folder the config was read from
+
+  bool has_weights() const { return !weights.empty(); }
+  std::filesystem::path weights_path() const { return dir / weights; }
+};
+
+// Parses and validates. `dir` is recorded so weights resolve relative to it.
+Result<ModelConfig> ParseModelConfig(const nlohmann::json& j, const std::filesystem::path& dir);
+Result<ModelConfig> LoadModelConfig(const std::filesystem::path& model_json);
+
+// Every <root>/<name>/model.json, sorted by name. Folders whose model.json fails to parse are
+// reported in `errors` (one line each) and skipped.
+std::vector<ModelConfig> ScanModelRepository(const std::filesystem::path& root,
+                                             std::vector<std::string>* errors);
+
+nlohmann::json ModelConfigToJson(const ModelConfig& c);
+
+}  // namespace seghub::engine
+
+#endif  // SEGHUB_ENGINE_MODEL_CONFIG_H_

@@ -1,0 +1,56 @@
+#include "engine/model_config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace seghub::engine {
+namespace {
+
+TEST(ModelConfigTest, ParsesAndDefaults) {
+  auto j = nlohmann::json::parse(R"({
+    "name": "unet", "architecture": "unet", "arch_params": {"features": [8, 16]},
+    "input": {"channels": 3, "size": [1024, 1024], "mean": [0.485, 0.456, 0.406],
+              "std": [0.229, 0.224, 0.225]},
+    "batching": {"max_batch_size": 8, "preferred_batch_sizes": [4, 2], "max_queue_delay_us": 500},
+    "instance_count": 2})");
+  auto c = ParseModelConfig(j, "/tmp/models/unet");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->name, "unet");
+  EXPECT_EQ(c->batching.preferred_batch_sizes, (std::vector<int>{2, 4}));
+  EXPECT_EQ(c->reference_shape, (Shape{3, 1024, 1024}));
+  EXPECT_EQ(c->instance_count, 2);
+  EXPECT_FALSE(c->has_weights());
+}
+
+TEST(ModelConfigTest, RejectsBadFieldsWithAClearMessage) {
+  auto bad_type = ParseModelConfig(nlohmann::json::parse(R"({"instance_count": "two"})"), "/m/x");
+  ASSERT_FALSE(bad_type.ok());
+  EXPECT_NE(bad_type.status().message().find("instance_count"), std::string::npos);
+  auto bad_pref = ParseModelConfig(
+      nlohmann::json::parse(R"({"batching": {"max_batch_size": 4, "preferred_batch_sizes": [8]}})"),
+      "/m/x");
+  EXPECT_EQ(bad_pref.status().code(), StatusCode::kInvalidArgument);
+  auto bad_precision = ParseModelConfig(nlohmann::json::parse(R"({"precision": "int3"})"), "/m/x");
+  EXPECT_FALSE(bad_precision.ok());
+}
+
+TEST(ModelConfigTest, ScanSkipsBrokenFolders) {
+  auto root = std::filesystem::temp_directory_path() / "seghub_model_config_test";
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root / "good");
+  std::filesystem::create_directories(root / "broken");
+  std::filesystem::create_directories(root / "not_a_model");
+  std::ofstream(root / "good" / "model.json") << R"({"backend": "test"})";
+  std::ofstream(root / "broken" / "model.json") << "{ not json";
+  std::vector<std::string> errors;
+  auto models = ScanModelRepository(root, &errors);
+  ASSERT_EQ(models.size(), 1u);
+  EXPECT_EQ(models[0].name, "good");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("broken"), std::string::npos);
+  std::filesystem::remove_all(root);
+}
+
+}  // namespace
+}  // namespace seghub::engine
