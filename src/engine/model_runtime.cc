@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "common/logging.h"
+#include "engine/tuner.h"
 
 namespace seghub::engine {
 namespace {
@@ -55,6 +56,23 @@ Status ModelRuntime::Load(Backend* backend, int total_threads, bool warmup) {
   auto loaded = backend->Load(cfg);
   if (!loaded.ok()) return fail(loaded.status());
   loaded_ = std::move(loaded).value();
+  // Measured layout for this device (seghub tune) beats the declared one.
+  ModelConfig tuned = cfg;
+  if (ApplyTuning(loaded_->device(), &tuned)) {
+    SEGHUB_LOG_INFO("model {}: tuned for {}: batch {}, {} instance(s) x {} thread(s)", config_.name,
+                    loaded_->device(), tuned.batching.max_batch_size, tuned.instance_count,
+                    tuned.threads_per_instance);
+    if (tuned.threads_per_instance != cfg.threads_per_instance) {
+      loaded_.reset();
+      loaded = backend->Load(tuned);
+      if (!loaded.ok()) return fail(loaded.status());
+      loaded_ = std::move(loaded).value();
+    }
+    cfg = tuned;
+    std::lock_guard<std::mutex> lock(mu_);
+    policy_.max_batch_size = cfg.batching.max_batch_size;
+    policy_.preferred_batch_sizes = cfg.batching.preferred_batch_sizes;
+  }
   weight_bytes_ = loaded_->weight_bytes();
   if (!budget_->TryReserve(weight_bytes_)) {
     loaded_.reset();

@@ -91,7 +91,7 @@ class ModelRuntime {
   std::vector<std::thread> threads_;
   int64_t weight_bytes_ = 0;
   int64_t ref_sample_bytes_ = 0;
-  BatchPolicy policy_;
+  BatchPolicy policy_;  // guarded by mu_ (set at load from config and tuning)
 };
 
 }  // namespace seghub::engine
