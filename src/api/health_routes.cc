@@ -1,0 +1,92 @@
+#include "api/health_routes.h"
+
+#include <chrono>
+#include <ctime>
+#include <memory>
+
+namespace seghub::api {
+namespace {
+
+// ISO 8601 UTC with milliseconds, like the Hub's datetime.isoformat() but unambiguous.
+std::string NowIso8601() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[96];  // sized for any int fields, which silences -Wformat-truncation
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms.count()));
+  return buf;
+}
+
+struct Probes {
+  HealthOptions options;
+
+  bool LoadingFinished() const { return options.engine != nullptr && options.engine->Ready(); }
+  bool ShuttingDown() const {
+    return options.shutting_down != nullptr && options.shutting_down->load();
+  }
+  bool Ready() const { return LoadingFinished() && !ShuttingDown(); }
+
+  int ModelsLoaded(bool* any_gpu) const {
+    if (options.engine == nullptr) return 0;
+    int n = 0;
+    for (const auto& m : options.engine->ListModels()) {
+      if (m.state != engine::ModelState::kReady) continue;
+      ++n;
+      if (m.device.rfind("cuda", 0) == 0) *any_gpu = true;
+    }
+    return n;
+  }
+
+  HttpResponse Health() const {
+    bool gpu = options.gpu_available;
+    int loaded = ModelsLoaded(&gpu);
+    return HttpResponse::Json(200, {{"status", "healthy"},
+                                    {"timestamp", NowIso8601()},
+                                    {"models_loaded", loaded},
+                                    {"gpu_available", gpu}});
+  }
+
+  HttpResponse ReadyProbe() const {
+    if (Ready()) return HttpResponse::Json(200, {{"ready", true}});
+    std::string reason = ShuttingDown()      ? "shutting down"
+                         : LoadingFinished() ? ""
+                                             : "models are still loading";
+    return HttpResponse::Json(503, {{"ready", false}, {"reason", reason}});
+  }
+
+  HttpResponse Startup() const {
+    bool done = LoadingFinished();
+    return HttpResponse::Json(done ? 200 : 503, {{"started", done}});
+  }
+};
+
+}  // namespace
+
+Status RegisterHealthRoutes(Router* router, HealthOptions options) {
+  auto p = std::make_shared<const Probes>(Probes{std::move(options)});
+  SEGHUB_RETURN_IF_ERROR(
+      router->AddSync("GET", "/health", [p](const HttpRequest&) { return p->Health(); }));
+  SEGHUB_RETURN_IF_ERROR(
+      router->AddSync("GET", "/ready", [p](const HttpRequest&) { return p->ReadyProbe(); }));
+  SEGHUB_RETURN_IF_ERROR(
+      router->AddSync("GET", "/startup", [p](const HttpRequest&) { return p->Startup(); }));
+  SEGHUB_RETURN_IF_ERROR(router->AddSync("GET", "/v2/health/live", [](const HttpRequest&) {
+    return HttpResponse::Json(200, {{"live", true}});
+  }));
+  SEGHUB_RETURN_IF_ERROR(router->AddSync("GET", "/v2/health/ready", [p](const HttpRequest&) {
+    return HttpResponse::Json(p->Ready() ? 200 : 503, {{"ready", p->Ready()}});
+  }));
+  SEGHUB_RETURN_IF_ERROR(router->AddSync("GET", "/metrics", [p](const HttpRequest&) {
+    std::string text = p->options.registry ? p->options.registry->Render() : std::string();
+    return HttpResponse::Text(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
+  }));
+  return router->AddSync("GET", "/version", [p](const HttpRequest&) {
+    return HttpResponse::Json(200, {{"name", "seghub"}, {"version", p->options.version}});
+  });
+}
+
+}  // namespace seghub::api

@@ -1,0 +1,85 @@
+// Router: method + path pattern -> handler, with "{param}" segments ("/v2/models/{model}/infer").
+//
+// Handlers complete asynchronously: an io thread calls the handler, which may only parse and
+// enqueue, keeping the Responder to answer later from an engine worker. Unknown paths get a 404,
+// known paths with the wrong method a 405 with an Allow header, both as JSON. A literal segment
+// beats a {param} at the same position, so "/v2/models/stats" wins over "/v2/models/{model}".
+//
+// Metrics (when given a registry): seghub_http_requests_total{method,route,code} and
+// seghub_http_request_duration_seconds{route}, labelled by the pattern, never the raw path, so a
+// client cannot blow up the series count. Create at most one Router per registry.
+//
+// Threading: register every route before the server starts; afterwards Dispatch() is called
+// concurrently from io threads and only reads the table.
+#ifndef SEGHUB_API_ROUTER_H_
+#define SEGHUB_API_ROUTER_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/http_message.h"
+#include "api/responder.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "metrics/metrics.h"
+
+namespace seghub::api {
+
+// Owns the request; must eventually call responder.Send() once (from any thread).
+using Handler = std::function<void(HttpRequest&&, Responder)>;
+// For handlers that answer at once on the io thread; keep them short (no inference).
+using SyncHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+class Router {
+ public:
+  // `registry` may be null (no metrics); it must outlive the Router. `clock` null = SystemClock.
+  explicit Router(metrics::Registry* registry = nullptr, const Clock* clock = nullptr);
+
+  // kInvalidArgument on a malformed pattern or a duplicate (method, pattern).
+  Status Add(std::string_view method, std::string_view pattern, Handler handler);
+  Status AddSync(std::string_view method, std::string_view pattern, SyncHandler handler);
+
+  // Matches, fills request.path_params and request.route, calls the handler (or answers
+  // 404/405/400). A handler that throws gets a 500. Thread-safe (see above).
+  void Dispatch(HttpRequest&& request, Responder responder) const;
+
+  // Counts a request the server rejected before routing (400, 408, 413, 431).
+  void RecordRejected(int http_status) const;
+
+  struct MatchResult {
+    int route_index = -1;                       // -1: no route for this method
+    std::map<std::string, std::string> params;  // decoded
+    std::vector<std::string> allowed_methods;   // when the path matched other methods only
+    Status status;                              // kInvalidArgument on a bad escape in the path
+  };
+  // Exposed for tests; `path` is percent-encoded (as on the wire).
+  MatchResult Match(std::string_view method, std::string_view path) const;
+
+ private:
+  struct Segment {
+    std::string text;  // literal, or the parameter name
+    bool is_param = false;
+  };
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<Segment> segments;
+    Handler handler;
+  };
+  struct Metrics;
+
+  Responder WithMetrics(const HttpRequest& request, const std::string& route,
+                        Responder responder) const;
+
+  std::vector<Route> routes_;
+  std::shared_ptr<Metrics> metrics_;  // null without a registry
+  const Clock* clock_;
+};
+
+}  // namespace seghub::api
+
+#endif  // SEGHUB_API_ROUTER_H_

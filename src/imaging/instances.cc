@@ -1,0 +1,121 @@
+#include "imaging/instances.h"
+
+#include <cstdint>
+#include <opencv2/imgproc.hpp>
+#include <queue>
+#include <string>
+#include <vector>
+
+namespace seghub::imaging {
+namespace {
+
+// Markers: plateaus of local distance maxima (merged by connectivity), plus the deepest pixel of
+// every component that received none. Returns the number of markers.
+int PlaceMarkers(const cv::Mat& foreground, const cv::Mat& dist, const InstanceOptions& o,
+                 cv::Mat* markers) {
+  cv::Mat dilated;
+  const int k = 2 * o.min_distance + 1;
+  cv::dilate(dist, dilated, cv::getStructuringElement(cv::MORPH_RECT, {k, k}));
+  const cv::Mat peaks = (dist >= dilated) & (dist >= o.min_peak_distance) & foreground;
+  int count = cv::connectedComponents(peaks, *markers, 8, CV_32S) - 1;
+
+  cv::Mat components;
+  const int n = cv::connectedComponents(foreground, components, 8, CV_32S);
+  std::vector<bool> has_marker(n, false);
+  std::vector<float> best(n, -1.0f);
+  std::vector<cv::Point> deepest(n);
+  for (int y = 0; y < dist.rows; ++y) {
+    const int* c = components.ptr<int>(y);
+    const int* m = markers->ptr<int>(y);
+    const float* d = dist.ptr<float>(y);
+    for (int x = 0; x < dist.cols; ++x) {
+      if (c[x] == 0) continue;
+      if (m[x] > 0) has_marker[c[x]] = true;
+      if (d[x] > best[c[x]]) {
+        best[c[x]] = d[x];
+        deepest[c[x]] = {x, y};
+      }
+    }
+  }
+  for (int c = 1; c < n; ++c) {
+    if (!has_marker[c]) markers->at<int>(deepest[c]) = ++count;
+  }
+  return count;
+}
+
+// Meyer's marker-controlled watershed on the inverted distance, restricted to the foreground:
+// pixels are claimed deepest-first by the label of the neighbour that reached them. (cv::watershed
+// ranks pixels by colour difference to their neighbour, not by height, so on a smooth distance
+// map whichever marker starts first floods everything.) Ties go first-come, first-served.
+void FloodFromMarkers(const cv::Mat& foreground, const cv::Mat& dist, cv::Mat* labels) {
+  struct Entry {
+    float depth;
+    int64_t order;
+    int index;
+    bool operator<(const Entry& o) const {  // max-heap: deepest first, then oldest
+      return depth != o.depth ? depth < o.depth : order > o.order;
+    }
+  };
+  const int cols = dist.cols, rows = dist.rows;
+  std::priority_queue<Entry> queue;
+  int64_t order = 0;
+  int* lab = labels->ptr<int>();
+  const float* d = dist.ptr<float>();
+  const uint8_t* fg = foreground.ptr<uint8_t>();
+  std::vector<uint8_t> queued(static_cast<size_t>(rows) * cols, 0);
+  const auto push_neighbours = [&](int i) {
+    const int x = i % cols, y = i / cols;
+    const int nbrs[] = {x > 0 ? i - 1 : -1, x + 1 < cols ? i + 1 : -1, y > 0 ? i - cols : -1,
+                        y + 1 < rows ? i + cols : -1};
+    for (int n : nbrs) {
+      if (n < 0 || !fg[n] || lab[n] > 0 || queued[n]) continue;
+      queued[n] = 1;
+      lab[n] = -lab[i];  // tentative: the label that reached it first
+      queue.push({d[n], order++, n});
+    }
+  };
+  for (int i = 0; i < rows * cols; ++i) {
+    if (lab[i] > 0) push_neighbours(i);
+  }
+  while (!queue.empty()) {
+    const int i = queue.top().index;
+    queue.pop();
+    lab[i] = -lab[i];
+    push_neighbours(i);
+  }
+}
+
+}  // namespace
+
+Result<cv::Mat> SeparateInstances(const cv::Mat& mask, const InstanceOptions& options) {
+  if (mask.empty() || mask.type() != CV_8UC1) return InvalidArgument("mask must be CV_8UC1");
+  if (options.min_distance < 1) return InvalidArgument("min_distance must be at least 1");
+  try {
+    const cv::Mat foreground = mask != 0;
+    cv::Mat padded, dist;
+    // Distance to the background, with the outside of the image counted as background so
+    // objects cut by the border still peak inside the image.
+    cv::copyMakeBorder(foreground, padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, cv::Scalar(0));
+    cv::distanceTransform(padded, dist, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+    dist = dist(cv::Rect(1, 1, mask.cols, mask.rows)).clone();
+
+    cv::Mat markers;
+    if (PlaceMarkers(foreground, dist, options, &markers) == 0) {
+      return cv::Mat(mask.size(), CV_32SC1, cv::Scalar(0));
+    }
+    FloodFromMarkers(foreground, dist, &markers);
+    return markers;
+  } catch (const cv::Exception& e) {
+    return Internal(std::string("instance separation failed: ") + e.what());
+  }
+}
+
+Result<cv::Mat> SeparateInstancesFromProbabilities(const cv::Mat& probabilities,
+                                                   const InstanceOptions& options) {
+  if (probabilities.empty() || probabilities.type() != CV_32FC1) {
+    return InvalidArgument("probabilities must be a non-empty CV_32FC1 map");
+  }
+  return SeparateInstances(probabilities > options.threshold, options);
+}
+
+}  // namespace seghub::imaging

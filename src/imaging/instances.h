@@ -1,0 +1,34 @@
+// Instance separation of touching objects: foreground mask -> Euclidean distance transform ->
+// markers at distance peaks -> marker-controlled watershed (Meyer flooding) of the inverted
+// distance. Each connected component gets at least one marker (its deepest point), so no object is
+// lost; two peaks closer than min_distance, or a peak lower than min_peak_distance, do not split an
+// object. Pure functions; thread-safe.
+#ifndef SEGHUB_IMAGING_INSTANCES_H_
+#define SEGHUB_IMAGING_INSTANCES_H_
+
+#include <opencv2/core.hpp>
+
+#include "common/status.h"
+
+namespace seghub::imaging {
+
+struct InstanceOptions {
+  float threshold = 0.5f;  // foreground = probability > threshold
+  // Peaks are local maxima of the distance within a (2·min_distance+1)² window, so objects whose
+  // centres are closer than this stay one instance.
+  int min_distance = 5;
+  // Peaks with a smaller distance to the background (px) are ignored: thin necks are not objects.
+  double min_peak_distance = 2.0;
+};
+
+// `mask`: CV_8UC1, non-zero = foreground. Returns CV_32SC1 labels, 0 = background, 1..N.
+// Every foreground pixel gets a label; no ridge pixels are left between instances.
+Result<cv::Mat> SeparateInstances(const cv::Mat& mask, const InstanceOptions& options = {});
+
+// Same from a CV_32FC1 probability map, thresholded with `>`.
+Result<cv::Mat> SeparateInstancesFromProbabilities(const cv::Mat& probabilities,
+                                                   const InstanceOptions& options = {});
+
+}  // namespace seghub::imaging
+
+#endif  // SEGHUB_IMAGING_INSTANCES_H_

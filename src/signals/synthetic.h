@@ -1,0 +1,72 @@
+// Labelled synthetic partial-discharge signals for training and evaluation.
+//
+// A signal is a 50 Hz mains sine (one cycle is sample_rate / 50 samples: 800,000 at 40 MS/s)
+// plus white Gaussian noise, a few narrow-band interferers (constant-frequency carriers, as from
+// radio or switching supplies) and PD pulses at known positions. Pulses are either damped
+// exponentials (fast linear rise, exponential decay) or damped oscillations (exponentially
+// decaying sine). Pulse shapes are specified in samples, not seconds, so that short synthetic
+// signals at low sample rates still get pulses a few samples wide.
+//
+// The label mask marks each pulse from its first sample until its envelope decays below
+// `label_fraction` of its peak; beyond that the pulse tail is smaller than label_fraction * peak.
+//
+// Generation is deterministic for a given seed on every platform: it uses its own SplitMix64 /
+// Box-Muller sampling instead of std:: distributions, whose output is implementation-defined.
+#ifndef SEGHUB_SIGNALS_SYNTHETIC_H_
+#define SEGHUB_SIGNALS_SYNTHETIC_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "common/status.h"
+
+namespace seghub::signals {
+
+struct SyntheticOptions {
+  size_t length = 800000;
+  double sample_rate_hz = 40e6;
+  double mains_hz = 50.0;
+  double mains_amplitude = 725000.0;  // the real test data peaks near +-725,000
+  double noise_sigma = 1500.0;
+  size_t num_interferers = 2;
+  double interferer_amplitude = 3000.0;
+  double interferer_min_freq = 0.05;  // as a fraction of the sample rate
+  double interferer_max_freq = 0.45;
+  size_t min_pulses = 1;
+  size_t max_pulses = 8;
+  double min_pulse_amplitude = 20000.0;
+  double max_pulse_amplitude = 150000.0;
+  double oscillatory_fraction = 0.5;  // probability that a pulse is a damped oscillation
+  double min_decay_samples = 3.0;     // decay time constant tau, in samples
+  double max_decay_samples = 30.0;
+  double min_period_samples = 3.0;  // oscillation period of oscillatory pulses (>2: Nyquist)
+  double max_period_samples = 12.0;
+  double label_fraction = 0.05;
+  uint64_t seed = 1;
+};
+
+enum class PulseKind { kDampedExponential, kDampedOscillation };
+
+struct PulseInfo {
+  PulseKind kind = PulseKind::kDampedExponential;
+  size_t start = 0;  // label extent [start, end)
+  size_t end = 0;
+  size_t peak_index = 0;   // where the envelope peaks
+  double amplitude = 0.0;  // signed envelope peak
+  double decay_samples = 0.0;
+  double period_samples = 0.0;  // 0 for exponential pulses
+};
+
+struct SyntheticSignal {
+  std::vector<double> signal;
+  std::vector<uint8_t> labels;    // 1 inside a pulse extent
+  std::vector<PulseInfo> pulses;  // sorted by start
+};
+
+// Fails with kInvalidArgument on inconsistent options (e.g. pulses that cannot fit).
+Result<SyntheticSignal> GenerateSynthetic(const SyntheticOptions& options);
+
+}  // namespace seghub::signals
+
+#endif  // SEGHUB_SIGNALS_SYNTHETIC_H_

@@ -1,0 +1,89 @@
+#include "imaging/instances.h"
+
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+#include <set>
+
+#include "imaging/decode.h"
+#include "imaging/polygons.h"
+#include "test_util.h"
+
+namespace seghub::imaging {
+namespace {
+
+std::set<int> Labels(const cv::Mat& labels) {
+  std::set<int> s;
+  for (int y = 0; y < labels.rows; ++y) {
+    for (int x = 0; x < labels.cols; ++x) {
+      if (labels.at<int>(y, x) > 0) s.insert(labels.at<int>(y, x));
+    }
+  }
+  return s;
+}
+
+TEST(InstancesTest, SplitsTwoTouchingDiscs) {
+  cv::Mat mask = cv::Mat::zeros(100, 140, CV_8UC1);
+  cv::circle(mask, {45, 50}, 28, cv::Scalar(255), cv::FILLED);
+  cv::circle(mask, {95, 50}, 28, cv::Scalar(255), cv::FILLED);
+  const auto labels = SeparateInstances(mask);
+  ASSERT_TRUE(labels.ok()) << labels.status().ToString();
+  EXPECT_EQ(Labels(*labels).size(), 2u);
+  // Every foreground pixel is labelled, and only those.
+  EXPECT_EQ(cv::countNonZero(*labels > 0), cv::countNonZero(mask));
+  EXPECT_EQ(cv::countNonZero((*labels > 0) != (mask > 0)), 0);
+  // The split runs through the neck at x = 70.
+  EXPECT_NE(labels->at<int>(50, 45), labels->at<int>(50, 95));
+  const auto polys = PolygonsFromLabels(*labels, cv::Mat(), {});
+  ASSERT_TRUE(polys.ok());
+  ASSERT_EQ(polys->size(), 2u);
+  EXPECT_NEAR((*polys)[0].area, (*polys)[1].area, 0.05 * (*polys)[0].area);
+}
+
+TEST(InstancesTest, KeepsSingleAndSmallObjectsWhole) {
+  cv::Mat mask = cv::Mat::zeros(100, 100, CV_8UC1);
+  cv::circle(mask, {40, 40}, 25, cv::Scalar(255), cv::FILLED);
+  cv::rectangle(mask, cv::Rect(80, 80, 3, 3), cv::Scalar(255), cv::FILLED);  // peak below 2 px
+  const auto labels = SeparateInstances(mask);
+  ASSERT_TRUE(labels.ok());
+  EXPECT_EQ(Labels(*labels).size(), 2u);
+  EXPECT_EQ(cv::countNonZero(*labels > 0), cv::countNonZero(mask));
+}
+
+TEST(InstancesTest, EmptyMaskGivesNoInstances) {
+  const auto labels = SeparateInstances(cv::Mat::zeros(20, 20, CV_8UC1));
+  ASSERT_TRUE(labels.ok());
+  EXPECT_EQ(cv::countNonZero(*labels), 0);
+  EXPECT_FALSE(SeparateInstances(cv::Mat(4, 4, CV_32FC1)).ok());
+}
+
+TEST(InstancesTest, RealDsbLabelImageGivesOnePolygonPerNucleus) {
+  const auto bytes =
+      testing::ReadBytes(testing::SharedDir() +
+                         "/data/nuclei/dsb2018/labels/"
+                         "0114f484a16c152baa2d82fdd43740880a762c93f436c8988ac461c5c9dbe7d5.png");
+  if (bytes.empty()) GTEST_SKIP() << "shared data not present";
+  const auto decoded = DecodeImage(bytes);
+  ASSERT_TRUE(decoded.ok());
+  cv::Mat labels32;
+  decoded->pixels.convertTo(labels32, CV_32S);
+  const size_t instances = Labels(labels32).size();
+  PolygonOptions options;
+  options.min_area = 0;
+  const auto polys = PolygonsFromLabels(decoded->pixels, cv::Mat(), options);
+  ASSERT_TRUE(polys.ok()) << polys.status().ToString();
+  size_t externals = 0;
+  for (const Polygon& p : *polys) externals += p.type == PolygonType::kExternal;
+  // Only instances of < 3 contour points (1-2 px specks) may be missing.
+  EXPECT_LE(externals, instances);
+  EXPECT_GE(externals, instances * 95 / 100);
+
+  // The binary union split again by the watershed lands near the true count.
+  const auto split = SeparateInstances(labels32 > 0);
+  ASSERT_TRUE(split.ok());
+  const double found = static_cast<double>(Labels(*split).size());
+  EXPECT_NEAR(found, static_cast<double>(instances), 0.25 * instances);
+}
+
+}  // namespace
+}  // namespace seghub::imaging

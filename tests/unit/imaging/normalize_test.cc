@@ -1,0 +1,65 @@
+#include "imaging/normalize.h"
+
+#include <gtest/gtest.h>
+
+namespace seghub::imaging {
+namespace {
+
+TEST(PercentileTest, MatchesNumpyLinearInterpolation) {
+  // Samples 0..99: np.percentile(range(100), 99.8) = 98.802, np.percentile(..., 1) = 0.99.
+  cv::Mat m(10, 10, CV_16UC1);
+  for (int i = 0; i < 100; ++i) m.at<uint16_t>(i / 10, i % 10) = static_cast<uint16_t>(i * 500);
+  EXPECT_NEAR(*Percentile(m, 99.8), 98.802 * 500, 1e-6);
+  EXPECT_NEAR(*Percentile(m, 1.0), 0.99 * 500, 1e-6);
+  EXPECT_DOUBLE_EQ(*Percentile(m, 0.0), 0.0);
+  EXPECT_DOUBLE_EQ(*Percentile(m, 100.0), 99 * 500);
+  cv::Mat f;
+  m.convertTo(f, CV_32F);
+  EXPECT_NEAR(*Percentile(f, 99.8), 98.802 * 500, 1e-3);
+  EXPECT_NEAR(*Percentile(f, 37.5), 37.125 * 500, 1e-3);
+  EXPECT_FALSE(Percentile(m, 101.0).ok());
+}
+
+TEST(NormalizeTest, SixteenBitMapsPercentilesToUnitRange) {
+  cv::Mat m(1, 1000, CV_16UC1);
+  for (int i = 0; i < 1000; ++i) m.at<uint16_t>(0, i) = static_cast<uint16_t>(10000 + 40 * i);
+  m.at<uint16_t>(0, 999) = 65535;  // one hot pixel must not squash the rest
+  const auto r = NormalizeToUnit(m);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->type(), CV_32FC1);
+  double lo = 0, hi = 0;
+  cv::minMaxLoc(*r, &lo, &hi);
+  EXPECT_EQ(lo, 0.0);
+  EXPECT_EQ(hi, 1.0);
+  EXPECT_NEAR(r->at<float>(0, 500), 0.5, 0.01);  // not crushed towards 0 by the outlier
+  // Neighbouring 16-bit values stay distinct: nothing was truncated to 8 bits.
+  EXPECT_NE(r->at<float>(0, 500), r->at<float>(0, 501));
+}
+
+TEST(NormalizeTest, EightBitIsDivisionBy255) {
+  cv::Mat m(1, 256, CV_8UC1);
+  for (int i = 0; i < 256; ++i) m.at<uint8_t>(0, i) = static_cast<uint8_t>(i);
+  const auto r = NormalizeToUnit(m);
+  ASSERT_TRUE(r.ok());
+  for (int i = 0; i < 256; ++i) EXPECT_EQ(r->at<float>(0, i), static_cast<float>(i) / 255.0f);
+}
+
+TEST(NormalizeTest, FlatImageFallsBackToFullRange) {
+  const auto r = NormalizeToUnit(cv::Mat(4, 4, CV_16UC1, cv::Scalar(65535)));
+  ASSERT_TRUE(r.ok());
+  EXPECT_FLOAT_EQ(r->at<float>(2, 2), 1.0f);
+}
+
+TEST(ToChannelsTest, ReplicatesAndReduces) {
+  const cv::Mat grey(2, 2, CV_16UC1, cv::Scalar(4000));
+  const auto rgb = ToChannels(grey, 3);
+  ASSERT_TRUE(rgb.ok());
+  EXPECT_EQ(rgb->at<cv::Vec3w>(1, 1), cv::Vec3w(4000, 4000, 4000));
+  const auto back = ToChannels(*rgb, 1);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->at<uint16_t>(0, 0), 4000);
+  EXPECT_FALSE(ToChannels(grey, 2).ok());
+}
+
+}  // namespace
+}  // namespace seghub::imaging

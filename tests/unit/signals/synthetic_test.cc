@@ -1,0 +1,134 @@
+#include "signals/synthetic.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <vector>
+
+namespace seghub::signals {
+namespace {
+
+SyntheticOptions PulsesOnly(uint64_t seed) {
+  SyntheticOptions o;
+  o.length = 20000;
+  o.mains_amplitude = 0.0;
+  o.noise_sigma = 0.0;
+  o.num_interferers = 0;
+  o.min_pulses = 5;
+  o.max_pulses = 12;
+  o.seed = seed;
+  return o;
+}
+
+// With the background switched off, the waveform itself shows where pulses are: labelled samples
+// are exactly those where a pulse's envelope is at least label_fraction of its peak.
+TEST(SyntheticTest, LabelsLineUpWithPulses) {
+  std::set<PulseKind> kinds;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    const SyntheticOptions o = PulsesOnly(seed);
+    auto s = GenerateSynthetic(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    ASSERT_GE(s->pulses.size(), o.min_pulses);
+    ASSERT_LE(s->pulses.size(), o.max_pulses);
+    std::vector<uint8_t> expected(o.length, 0);
+    for (size_t k = 0; k < s->pulses.size(); ++k) {
+      const PulseInfo& p = s->pulses[k];
+      kinds.insert(p.kind);
+      ASSERT_GT(p.start, 0u);
+      ASSERT_LT(p.start, p.end);
+      if (k > 0) {
+        ASSERT_GT(p.start, s->pulses[k - 1].end);  // separate label runs
+      }
+      EXPECT_GE(std::abs(p.amplitude), o.min_pulse_amplitude);
+      EXPECT_LE(std::abs(p.amplitude), o.max_pulse_amplitude);
+      EXPECT_DOUBLE_EQ(s->signal[p.peak_index], p.amplitude);
+      EXPECT_NE(s->signal[p.start], 0.0);
+      double peak = 0.0;
+      for (size_t i = p.start; i < p.end; ++i) peak = std::max(peak, std::abs(s->signal[i]));
+      EXPECT_DOUBLE_EQ(peak, std::abs(p.amplitude));
+      const double floor = o.label_fraction * std::abs(p.amplitude);
+      if (p.kind == PulseKind::kDampedExponential) {
+        // |x| is the envelope here: still above the fraction at the last labelled sample.
+        EXPECT_GT(std::abs(s->signal[p.end - 1]), floor);
+      }
+      EXPECT_LE(std::abs(s->signal[p.end]), floor * (1 + 1e-12));
+      std::fill(expected.begin() + p.start, expected.begin() + p.end, 1);
+    }
+    ASSERT_EQ(s->labels, expected);
+    double max_outside = 0.0;
+    for (size_t i = 0; i < o.length; ++i) {
+      if (!s->labels[i]) max_outside = std::max(max_outside, std::abs(s->signal[i]));
+    }
+    EXPECT_LE(max_outside, o.label_fraction * o.max_pulse_amplitude);
+  }
+  EXPECT_EQ(kinds.size(), 2u);  // both pulse shapes occur
+}
+
+TEST(SyntheticTest, DeterministicBySeed) {
+  SyntheticOptions o;
+  o.length = 50000;
+  o.sample_rate_hz = 2.5e6;  // one 50 Hz cycle = 50,000 samples
+  auto a = GenerateSynthetic(o);
+  auto b = GenerateSynthetic(o);
+  o.seed = 2;
+  auto c = GenerateSynthetic(o);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(a->signal, b->signal);
+  EXPECT_EQ(a->labels, b->labels);
+  ASSERT_EQ(a->pulses.size(), b->pulses.size());
+  for (size_t k = 0; k < a->pulses.size(); ++k) EXPECT_EQ(a->pulses[k].start, b->pulses[k].start);
+  EXPECT_NE(a->signal, c->signal);
+}
+
+TEST(SyntheticTest, MainsCycleMatchesSampleRate) {
+  SyntheticOptions o;  // 40 MS/s: one 50 Hz cycle = 800,000 samples
+  o.noise_sigma = 0.0;
+  o.num_interferers = 0;
+  o.min_pulses = o.max_pulses = 0;
+  auto s = GenerateSynthetic(o);
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->signal.size(), 800000u);
+  EXPECT_TRUE(s->pulses.empty());
+  double peak = 0.0;
+  for (size_t i = 0; i < 400000; i += 101) {
+    // Half a cycle later the sine has the opposite sign.
+    ASSERT_NEAR(s->signal[i], -s->signal[i + 400000], 1e-6 * o.mains_amplitude) << i;
+  }
+  for (double v : s->signal) peak = std::max(peak, std::abs(v));
+  EXPECT_NEAR(peak, o.mains_amplitude, 1e-6 * o.mains_amplitude);
+}
+
+TEST(SyntheticTest, RealisticDefaultsStayWithinTheClipRange) {
+  SyntheticOptions o;
+  o.length = 7920;
+  o.sample_rate_hz = 7920 * 50.0;  // like the real test data: one cycle per signal
+  auto s = GenerateSynthetic(o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  double peak = 0.0;
+  for (double v : s->signal) peak = std::max(peak, std::abs(v));
+  EXPECT_GT(peak, 0.9 * o.mains_amplitude);
+  EXPECT_LT(peak, 1e6);
+}
+
+TEST(SyntheticTest, RejectsInconsistentOptions) {
+  SyntheticOptions o;
+  o.length = 500;  // cannot hold 8 pulses of ~280 samples
+  auto s = GenerateSynthetic(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.status().message().find("non-overlapping"), std::string::npos);
+  o = SyntheticOptions();
+  o.min_period_samples = 2.0;
+  EXPECT_FALSE(GenerateSynthetic(o).ok());
+  o = SyntheticOptions();
+  o.min_pulses = 9;
+  EXPECT_FALSE(GenerateSynthetic(o).ok());
+  o = SyntheticOptions();
+  o.length = 0;
+  EXPECT_FALSE(GenerateSynthetic(o).ok());
+}
+
+}  // namespace
+}  // namespace seghub::signals
