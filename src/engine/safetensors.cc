@@ -1,12 +1,11 @@
 #include "engine/safetensors.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <bit>
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <system_error>
 
@@ -26,15 +25,13 @@ struct DTypeInfo {
 };
 
 constexpr DTypeInfo kDTypes[] = {
-    {DType::kF64, "F64", 8}, {DType::kF32, "F32", 4}, {DType::kF16, "F16", 2},
+    {DType::kF64, "F64", 8},   {DType::kF32, "F32", 4}, {DType::kF16, "F16", 2},
     {DType::kBF16, "BF16", 2}, {DType::kI64, "I64", 8}, {DType::kI32, "I32", 4},
-    {DType::kI16, "I16", 2}, {DType::kI8, "I8", 1},   {DType::kU8, "U8", 1},
+    {DType::kI16, "I16", 2},   {DType::kI8, "I8", 1},   {DType::kU8, "U8", 1},
     {DType::kBool, "BOOL", 1},
 };
 
-Status Corrupt(const std::string& what) {
-  return InvalidArgument("corrupt safetensors: " + what);
-}
+Status Corrupt(const std::string& what) { return InvalidArgument("corrupt safetensors: " + what); }
 
 // Checked a * b for non-negative values.
 bool MulOverflows(uint64_t a, uint64_t b, uint64_t* out) {
@@ -184,8 +181,8 @@ Result<SafetensorsFile> SafetensorsFile::Parse(std::vector<uint8_t> contents) {
             });
   for (size_t i = 1; i < file.entries_.size(); ++i) {
     if (file.entries_[i].begin < file.entries_[i - 1].end) {
-      return Corrupt("tensors '" + file.entries_[i - 1].name + "' and '" +
-                     file.entries_[i].name + "' overlap");
+      return Corrupt("tensors '" + file.entries_[i - 1].name + "' and '" + file.entries_[i].name +
+                     "' overlap");
     }
   }
   for (size_t i = 0; i < file.entries_.size(); ++i) file.index_[file.entries_[i].name] = i;

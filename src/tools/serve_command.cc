@@ -41,6 +41,17 @@ void RegisterBackends(engine::BackendRegistry* backends) {
   backends->Register(engine::MakeTestBackend());
 #if defined(SEGHUB_WITH_TORCH) && SEGHUB_WITH_TORCH
   backends->Register(engine::MakeTorchBackend());
+  // With Debian's reference BLAS every LibTorch model runs 2-2.7x slower
+  // (../shared/reference/cpu-inference-notes.md): say so loudly.
+  const engine::BlasInfo blas = engine::BlasStatus();
+  if (blas.is_reference || blas.library == "unknown" || blas.library == "none") {
+    SEGHUB_LOG_WARN(
+        "BLAS in use is {} ({}): not an optimised one; install libopenblas0-openmp "
+        "(scripts/bootstrap.sh does) for 2x faster inference",
+        blas.library, blas.path);
+  } else {
+    SEGHUB_LOG_INFO("BLAS: {} ({})", blas.library, blas.path);
+  }
 #endif
 }
 
