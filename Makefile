@@ -32,6 +32,7 @@ test-fast: build
 
 bench: build
 	$(BUILD)/seghub bench
+	$(BUILD)/seghub bench-segment --seconds 5
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

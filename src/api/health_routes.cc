@@ -4,22 +4,12 @@
 #include <ctime>
 #include <memory>
 
+#include "api/request_params.h"
+
 namespace seghub::api {
 namespace {
 
 // ISO 8601 UTC with milliseconds, like the Hub's datetime.isoformat() but unambiguous.
-std::string NowIso8601() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[96];  // sized for any int fields, which silences -Wformat-truncation
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms.count()));
-  return buf;
-}
 
 struct Probes {
   HealthOptions options;

@@ -90,7 +90,8 @@ std::string_view ReasonPhrase(int http_status) {
 }
 
 HttpResponse JsonError(int http_status, std::string_view code, std::string_view message) {
-  return HttpResponse::Json(http_status, {{"error", message}, {"code", code}});
+  // "detail" repeats the message under FastAPI's key, which the Hub's back end reads.
+  return HttpResponse::Json(http_status, {{"error", message}, {"code", code}, {"detail", message}});
 }
 
 HttpResponse StatusToResponse(const Status& status) {

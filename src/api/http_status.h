@@ -1,6 +1,8 @@
 // The one place where a seghub::Status becomes an HTTP status, headers and a JSON error body.
 //
-// Error bodies everywhere in the API have the shape {"error": "<message>", "code": "<NAME>"}.
+// Error bodies everywhere in the API have the shape
+// {"error": "<message>", "code": "<NAME>", "detail": "<message>"} ("detail" as FastAPI, which the
+// original Hub ML service used, names it).
 // Pure functions; any thread may call them.
 #ifndef SEGHUB_API_HTTP_STATUS_H_
 #define SEGHUB_API_HTTP_STATUS_H_

@@ -42,6 +42,16 @@ Status ParseInput(const json& j, InputSpec* in, const std::string& where) {
   for (float s : in->std) {
     if (s <= 0) return InvalidArgument(where + ": input.std values must be > 0");
   }
+  if (in->resize != "none" && in->resize != "stretch" && in->resize != "tile") {
+    return InvalidArgument(where + ": input.resize must be none, stretch or tile");
+  }
+  if (in->resize == "stretch" && in->size.empty()) {
+    return InvalidArgument(where + ": input.resize 'stretch' needs input.size");
+  }
+  if (in->resize == "tile" &&
+      (in->tile <= 0 || in->tile_overlap < 0 || in->tile_overlap >= in->tile)) {
+    return InvalidArgument(where + ": input.resize 'tile' needs tile > 0 and 0 <= overlap < tile");
+  }
   return Status::Ok();
 }
 
@@ -59,6 +69,20 @@ Status ParseBatching(const json& j, BatchingConfig* b, const std::string& where)
       return InvalidArgument(where + ": preferred_batch_sizes must lie in [1, max_batch_size]");
     }
   }
+  return Status::Ok();
+}
+
+Status ParsePostprocess(const json& j, PostprocessSpec* p, const std::string& where) {
+  if (!j.is_object()) return InvalidArgument(where + ": 'postprocess' must be an object");
+  SEGHUB_RETURN_IF_ERROR(Get(j, "instances", &p->instances, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "min_area", &p->min_area, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "class_name", &p->class_name, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "min_distance", &p->min_distance, where));
+  if (p->instances != "none" && p->instances != "watershed") {
+    return InvalidArgument(where + ": postprocess.instances must be none or watershed");
+  }
+  if (p->min_area < 0) return InvalidArgument(where + ": postprocess.min_area must be >= 0");
+  if (p->min_distance < 1) return InvalidArgument(where + ": postprocess.min_distance >= 1");
   return Status::Ok();
 }
 
@@ -92,6 +116,13 @@ Result<ModelConfig> ParseModelConfig(const json& j, const std::filesystem::path&
   }
   if (j.contains("batching")) {
     SEGHUB_RETURN_IF_ERROR(ParseBatching(j["batching"], &c.batching, where));
+  }
+  if (j.contains("postprocess")) {
+    SEGHUB_RETURN_IF_ERROR(ParsePostprocess(j["postprocess"], &c.postprocess, where));
+  }
+  const std::string& act = c.output.activation;
+  if (act != "sigmoid" && act != "none" && act != "auto") {
+    return InvalidArgument(where + ": output.activation must be sigmoid, none or auto");
   }
   if (c.instance_count < 1) return InvalidArgument(where + ": instance_count must be >= 1");
   if (c.threads_per_instance < 0) return InvalidArgument(where + ": threads_per_instance < 0");
@@ -164,6 +195,10 @@ nlohmann::json ModelConfigToJson(const ModelConfig& c) {
                 {"mean", c.input.mean},
                 {"std", c.input.std}};
   j["output"] = {{"channels", c.output.channels}, {"activation", c.output.activation}};
+  j["postprocess"] = {{"instances", c.postprocess.instances},
+                      {"min_area", c.postprocess.min_area},
+                      {"class_name", c.postprocess.class_name},
+                      {"min_distance", c.postprocess.min_distance}};
   j["precision"] = c.precision;
   j["batching"] = {{"max_batch_size", c.batching.max_batch_size},
                    {"preferred_batch_sizes", c.batching.preferred_batch_sizes},

@@ -33,7 +33,17 @@ struct InputSpec {
 
 struct OutputSpec {
   int channels = 1;
-  std::string activation = "sigmoid";  // applied by the pipeline, not the network
+  // Applied by the pipeline, not the network: "sigmoid", "none" (already probabilities) or
+  // "auto" (the Hub's rule: sigmoid only when some value lies outside [0,1]).
+  std::string activation = "sigmoid";
+};
+
+// How a segmentation pipeline turns the probability map into objects (see src/pipeline).
+struct PostprocessSpec {
+  std::string instances = "none";  // "none" (connected regions) or "watershed" (split touching)
+  double min_area = 50.0;          // px²; smaller objects are dropped
+  std::string class_name = "spheroid";
+  int min_distance = 5;  // watershed: peaks closer than this (px) do not split an object
 };
 
 struct BatchingConfig {
@@ -55,6 +65,7 @@ struct ModelConfig {
   std::string weights;  // file name inside the folder; empty = untrained
   InputSpec input;
   OutputSpec output;
+  PostprocessSpec postprocess;
   std::string precision = "fp32";  // "fp32", "fp16", "bf16"
   BatchingConfig batching;
   int instance_count = 1;

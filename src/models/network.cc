@@ -9,7 +9,10 @@
 #include <sstream>
 
 #include "engine/safetensors.h"
+#include "models/cbam_resunet.h"
+#include "models/hrnet.h"
 #include "models/unet.h"
+#include "models/unet1d.h"
 
 namespace seghub::models {
 namespace {
@@ -17,10 +20,13 @@ namespace {
 using Builder = std::function<Result<NetworkSpec>(const nlohmann::json&)>;
 
 const std::map<std::string, Builder, std::less<>>& Builders() {
-  // Add CBAM-ResUNet and HRNet here once their builders exist.
   const Builder unet = [](const nlohmann::json& j) { return BuildUnet(j); };
   static const auto* builders = new std::map<std::string, Builder, std::less<>>{
-      {"unet", unet}, {"unet_spherohq", unet},  // the Hub's service key
+      {"unet", unet},
+      {"unet_spherohq", unet},  // the Hub's service key
+      {"cbam_resunet", [](const nlohmann::json& j) { return BuildCbamResUnet(j); }},
+      {"hrnet", [](const nlohmann::json& j) { return BuildHrnet(j); }},
+      {"unet1d", [](const nlohmann::json& j) { return BuildUnet1d(j); }},
   };
   return *builders;
 }
@@ -70,6 +76,23 @@ bool IsIgnored(const NetworkSpec& net, const std::string& name) {
 }
 
 }  // namespace
+
+std::function<Status(const std::vector<int64_t>&)> PooledInputCheck(std::string label,
+                                                                    int64_t channels,
+                                                                    int64_t pools) {
+  return [label = std::move(label), channels, pools](const std::vector<int64_t>& shape) -> Status {
+    if (shape.size() != 4 || shape[1] != channels) {
+      return InvalidArgument(label + " expects [N, " + std::to_string(channels) + ", H, W]");
+    }
+    const int64_t h = shape[2] >> pools, w = shape[3] >> pools;
+    if (shape[0] < 1 || h * w < 2) {
+      return InvalidArgument("input " + std::to_string(shape[2]) + "x" + std::to_string(shape[3]) +
+                             " is too small for " + label + " with " + std::to_string(pools) +
+                             " pooling levels");
+    }
+    return Status::Ok();
+  };
+}
 
 std::string SanitizeName(std::string_view hub_name) {
   std::string out;

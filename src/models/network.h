@@ -45,6 +45,13 @@ struct NetworkSpec {
   std::function<Status(const std::vector<int64_t>&)> check_input;
 };
 
+// check_input for encoder-decoder networks: [N >= 1, channels, H, W] whose bottleneck, after
+// `pools` floor-halvings, still has the 2 pixels its InstanceNorm needs. `label` names the
+// network in error messages ("a U-Net").
+std::function<Status(const std::vector<int64_t>&)> PooledInputCheck(std::string label,
+                                                                    int64_t channels,
+                                                                    int64_t pools);
+
 // "a.b.0.c" -> "a__b__0__c".
 std::string SanitizeName(std::string_view hub_name);
 

@@ -126,19 +126,7 @@ Result<NetworkSpec> BuildUnet(const UnetConfig& config) {
   net.ignored_prefixes = {"deep_outputs."};
   const int64_t pools = static_cast<int64_t>(config.features.size()) - 1;
   const int64_t channels = config.in_channels;
-  net.check_input = [pools, channels](const std::vector<int64_t>& shape) -> Status {
-    if (shape.size() != 4 || shape[1] != channels) {
-      return InvalidArgument("unet expects [N, " + std::to_string(channels) + ", H, W]");
-    }
-    // The bottleneck InstanceNorm needs at least 2 pixels after `pools` floor-halvings.
-    const int64_t h = shape[2] >> pools, w = shape[3] >> pools;
-    if (h * w < 2) {
-      return InvalidArgument("input " + std::to_string(shape[2]) + "x" + std::to_string(shape[3]) +
-                             " is too small for a U-Net with " + std::to_string(pools) +
-                             " pooling levels");
-    }
-    return Status::Ok();
-  };
+  net.check_input = PooledInputCheck("a U-Net", channels, pools);
   net.in_channels = static_cast<int>(config.in_channels);
   net.out_channels = static_cast<int>(config.out_channels);
   return net;

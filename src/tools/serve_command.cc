@@ -11,17 +11,18 @@
 
 #include "api/health_routes.h"
 #include "api/http_server.h"
+#include "api/hub_routes.h"
+#include "api/kserve_routes.h"
+#include "api/pd_routes.h"
 #include "api/router.h"
 #include "common/logging.h"
 #include "engine/backend.h"
 #include "engine/engine.h"
-#include "engine/test_backend.h"
 #include "metrics/metrics.h"
+#include "pipeline/segment_service.h"
 #include "tools/build_info.h"
+#include "tools/engine_setup.h"
 #include "tools/serve_options.h"
-#if defined(SEGHUB_WITH_TORCH) && SEGHUB_WITH_TORCH
-#include "engine/torch/torch_backend.h"
-#endif
 
 namespace seghub::tools {
 namespace {
@@ -37,24 +38,6 @@ sigset_t BlockShutdownSignals() {
   return set;
 }
 
-void RegisterBackends(engine::BackendRegistry* backends) {
-  backends->Register(engine::MakeTestBackend());
-#if defined(SEGHUB_WITH_TORCH) && SEGHUB_WITH_TORCH
-  backends->Register(engine::MakeTorchBackend());
-  // With Debian's reference BLAS every LibTorch model runs 2-2.7x slower
-  // (../shared/reference/cpu-inference-notes.md): say so loudly.
-  const engine::BlasInfo blas = engine::BlasStatus();
-  if (blas.is_reference || blas.library == "unknown" || blas.library == "none") {
-    SEGHUB_LOG_WARN(
-        "BLAS in use is {} ({}): not an optimised one; install libopenblas0-openmp "
-        "(scripts/bootstrap.sh does) for 2x faster inference",
-        blas.library, blas.path);
-  } else {
-    SEGHUB_LOG_INFO("BLAS: {} ({})", blas.library, blas.path);
-  }
-#endif
-}
-
 std::string UrlHost(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
@@ -64,10 +47,39 @@ struct Server {
   metrics::Registry registry;
   engine::BackendRegistry backends;
   std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<pipeline::SegmentService> segmenter;
   std::atomic<bool> shutting_down{false};
   std::unique_ptr<api::Router> router;
   std::unique_ptr<api::HttpServer> http;
 };
+
+// The Hub's default model when the repository has it, else the first segmentation model.
+std::string DefaultSegmentationModel(const engine::Engine& engine) {
+  std::string first;
+  for (const engine::ModelStatus& m : engine.ListModels()) {
+    if (m.config.task != "segmentation") continue;
+    if (m.config.name == "hrnet") return m.config.name;
+    if (first.empty()) first = m.config.name;
+  }
+  return first.empty() ? "hrnet" : first;
+}
+
+Status RegisterSegmentation(const ServeOptions& o, Server* s) {
+  pipeline::SegmentServiceOptions so;
+  so.default_model = DefaultSegmentationModel(*s->engine);
+  so.registry = &s->registry;
+  so.limits.max_bytes = static_cast<uint64_t>(o.max_image_bytes);
+  s->segmenter = std::make_unique<pipeline::SegmentService>(s->engine.get(), so);
+  api::HubRoutesOptions hub;
+  hub.engine = s->engine.get();
+  hub.segmenter = s->segmenter.get();
+  hub.version = std::string(Version());
+  SEGHUB_RETURN_IF_ERROR(api::RegisterHubRoutes(s->router.get(), hub));
+  api::KserveRoutesOptions kserve;
+  kserve.engine = s->engine.get();
+  kserve.version = std::string(Version());
+  return api::RegisterKserveRoutes(s->router.get(), kserve);
+}
 
 Status StartServer(const ServeOptions& o, Server* s) {
   std::error_code ec;
@@ -90,6 +102,10 @@ Status StartServer(const ServeOptions& o, Server* s) {
   health.version = std::string(Version());
   health.shutting_down = &s->shutting_down;
   SEGHUB_RETURN_IF_ERROR(api::RegisterHealthRoutes(s->router.get(), health));
+  SEGHUB_RETURN_IF_ERROR(RegisterSegmentation(o, s));
+  api::PdRoutesOptions pd;  // model "pd_unet1d": 404 from /api/v1/pd/analyze when absent
+  pd.engine = s->engine.get();
+  SEGHUB_RETURN_IF_ERROR(api::RegisterPdRoutes(s->router.get(), pd));
 
   api::HttpServerOptions so;
   so.host = o.host;
@@ -105,7 +121,9 @@ Status StartServer(const ServeOptions& o, Server* s) {
 void StopServer(Server* s) {
   s->shutting_down = true;
   if (s->http) s->http->StopAccepting();
+  // Running batches finish and their images are post-processed before the pool stops.
   if (s->engine) s->engine->Shutdown();
+  if (s->segmenter) s->segmenter->Shutdown();
   if (s->http) s->http->Stop();
 }
 

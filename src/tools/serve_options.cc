@@ -78,6 +78,7 @@ void AddServeOptions(CLI::App* app, ServeOptions* o) {
       ->check(CLI::NonNegativeNumber);
   AddOption(app, "io-threads", &o->io_threads, "HTTP io threads")->check(CLI::Range(1, 256));
   AddOption(app, "max-body", &o->max_body, "Largest request body accepted (e.g. 256MiB)");
+  AddOption(app, "max-image", &o->max_image, "Largest encoded image accepted (e.g. 20MiB)");
   AddOption(app, "log-level", &o->log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app->add_flag("--no-warmup", o->no_warmup, "Skip the warm-up inference after loading a model")
@@ -93,6 +94,7 @@ Status FinalizeServeOptions(CLI::App* app, ServeOptions* o) {
   SEGHUB_RETURN_IF_ERROR(
       ParsePositiveBytes("memory-budget", o->memory_budget, &o->memory_budget_bytes));
   SEGHUB_RETURN_IF_ERROR(ParsePositiveBytes("max-body", o->max_body, &o->max_body_bytes));
+  SEGHUB_RETURN_IF_ERROR(ParsePositiveBytes("max-image", o->max_image, &o->max_image_bytes));
   return Status::Ok();
 }
 

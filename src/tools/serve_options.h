@@ -26,6 +26,7 @@ struct ServeOptions {
   int threads = 0;  // 0: all cores
   int io_threads = 2;
   std::string max_body = "256MiB";
+  std::string max_image = "20MiB";  // per image (the Hub's upload limit)
   std::string log_level = "info";
   bool no_warmup = false;
   std::string config_file;
@@ -33,6 +34,7 @@ struct ServeOptions {
   // Filled by FinalizeServeOptions() from the strings above.
   int64_t memory_budget_bytes = 0;
   int64_t max_body_bytes = 0;
+  int64_t max_image_bytes = 0;
 };
 
 // Declares every serve option on `app` (the `serve` subcommand), bound to `options`, with its

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "common/logging.h"
+#include "models/checkpoint.h"
 #include "models/network.h"
 
 #ifdef SEGHUB_TORCH_CUDA
@@ -91,13 +92,8 @@ Result<Prepared> PrepareSeghub(const ModelConfig& config) {
                           models::BuildNetwork(config.architecture, config.arch_params));
   Prepared p;
   if (config.has_weights()) {
-    const auto ext = config.weights_path().extension();
-    if (ext == ".pth" || ext == ".pt") {
-      return Unimplemented("model '" + config.name +
-                           "': format seghub reads .safetensors weights; " +
-                           config.weights_path().string() + " is a PyTorch checkpoint");
-    }
-    SEGHUB_RETURN_IF_ERROR(models::LoadSafetensorsWeights(&net, config.weights_path()));
+    // .safetensors or a torch.save checkpoint (.pth/.pt), by extension.
+    SEGHUB_RETURN_IF_ERROR(models::LoadWeightsFile(&net, config.weights_path()));
     p.has_weights = true;
   }
   p.weight_bytes = models::ParameterBytes(net);

@@ -42,6 +42,7 @@ TEST(HttpStatusTest, ErrorBodyHasMessageAndCodeName) {
   auto body = nlohmann::json::parse(r.body);
   EXPECT_EQ(body["error"], "model 'x' not found");
   EXPECT_EQ(body["code"], "NOT_FOUND");
+  EXPECT_EQ(body["detail"], "model 'x' not found");
   EXPECT_EQ(r.headers.count("Retry-After"), 0u);
 }
 

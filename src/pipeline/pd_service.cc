@@ -1,0 +1,231 @@
+#include "pipeline/pd_service.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <future>
+#include <mutex>
+#include <span>
+#include <utility>
+
+namespace seghub::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MillisBetween(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+Status Prefixed(const Status& s, const std::string& prefix) {
+  return Status(s.code(), prefix + s.message());
+}
+
+// Per model.json output.activation. "auto" is the Hub's rule, decided over the whole request so
+// every signal is treated alike: sigmoid only when some value lies outside [0, 1].
+void ApplyActivation(const std::string& activation,
+                     std::vector<std::vector<std::vector<double>>>* outputs) {
+  bool sigmoid = activation == "sigmoid";
+  if (activation == "auto") {
+    for (const auto& signal : *outputs) {
+      for (const auto& window : signal) {
+        for (double v : window) sigmoid = sigmoid || v < 0.0 || v > 1.0;
+      }
+    }
+  }
+  if (!sigmoid) return;
+  for (auto& signal : *outputs) {
+    for (auto& window : signal) {
+      for (double& v : window) v = 1.0 / (1.0 + std::exp(-v));
+    }
+  }
+}
+
+}  // namespace
+
+// Everything one request needs while its windows are in the engine. Shared by the callbacks;
+// each window callback writes only its own outputs[s][w] slot, and the atomic countdown orders
+// those writes before Complete() reads them.
+struct PdService::Job {
+  PdRequest request;
+  PdDone done;
+  std::string activation = "sigmoid";
+  std::vector<std::vector<double>> filtered;              // per signal
+  std::vector<std::vector<size_t>> starts;                // per signal
+  std::vector<std::vector<std::vector<double>>> outputs;  // per signal, per window
+  std::shared_ptr<engine::CancelToken> cancel;
+  std::atomic<size_t> remaining{0};
+  std::atomic<int64_t> batch_size_sum{0};
+  std::atomic<int> max_batch_size{0};
+  std::mutex mu;
+  Status error;  // first failure; guarded by mu
+  Clock::time_point received, preprocessed, inferred;
+  size_t num_windows = 0;
+
+  void Fail(const Status& s) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (error.ok()) error = s;
+    }
+    cancel->Cancel();  // windows not started yet need not run
+  }
+};
+
+PdService::PdService(engine::Engine* engine, std::string model, TaskPool* pool,
+                     PdServiceOptions options)
+    : engine_(engine), model_(std::move(model)), pool_(pool), options_(options) {}
+
+Status PdService::Analyse(PdRequest request, PdDone done) const {
+  if (request.signals.empty()) return InvalidArgument("no signals in the request");
+  if (request.signals.size() > options_.max_signals) {
+    return InvalidArgument("too many signals: " + std::to_string(request.signals.size()) +
+                           " (at most " + std::to_string(options_.max_signals) + ")");
+  }
+  auto job = std::make_shared<Job>();
+  job->received = Clock::now();
+  job->cancel = request.cancel ? request.cancel : std::make_shared<engine::CancelToken>();
+  job->request = std::move(request);
+  job->done = std::move(done);
+  if (pool_ == nullptr) {
+    Start(std::move(job));
+    return Status::Ok();
+  }
+  return pool_->Post([this, job] { Start(job); });
+}
+
+Result<nlohmann::json> PdService::AnalyseBlocking(PdRequest request) const {
+  auto promise = std::make_shared<std::promise<Result<nlohmann::json>>>();
+  auto future = promise->get_future();
+  SEGHUB_RETURN_IF_ERROR(Analyse(std::move(request), [promise](Result<nlohmann::json> r) {
+    promise->set_value(std::move(r));
+  }));
+  return future.get();
+}
+
+void PdService::Start(std::shared_ptr<Job> job) const {
+  auto model = engine_->GetModel(model_);
+  if (!model.ok()) {
+    job->done(model.status());
+    return;
+  }
+  job->activation = model->config.output.activation;
+  const size_t n_signals = job->request.signals.size();
+  job->filtered.resize(n_signals);
+  job->starts.resize(n_signals);
+  job->outputs.resize(n_signals);
+  for (size_t s = 0; s < n_signals; ++s) {
+    const std::string where = "signal " + std::to_string(s) + ": ";
+    auto filtered = signals::Preprocess(job->request.signals[s], job->request.preprocess);
+    if (!filtered.ok()) return job->done(Prefixed(filtered.status(), where));
+    auto starts = signals::MakeWindows(filtered->size(), options_.window, options_.overlap);
+    if (!starts.ok()) return job->done(Prefixed(starts.status(), where));
+    job->filtered[s] = std::move(filtered).value();
+    job->starts[s] = std::move(starts).value();
+    job->outputs[s].resize(job->starts[s].size());
+    job->num_windows += job->starts[s].size();
+  }
+  job->preprocessed = Clock::now();
+  SubmitWindows(job);
+}
+
+void PdService::SubmitWindows(const std::shared_ptr<Job>& job) const {
+  job->remaining.store(job->num_windows);
+  const size_t window = options_.window;
+  size_t submitted = 0;
+  for (size_t s = 0; s < job->starts.size(); ++s) {
+    const std::vector<float> batch =
+        signals::ExtractWindowBatch(job->filtered[s], job->starts[s], window);
+    for (size_t w = 0; w < job->starts[s].size(); ++w) {
+      engine::InferRequest req;
+      req.model = model_;
+      req.client_id = job->request.client_id;
+      req.priority = job->request.priority;
+      req.deadline = job->request.deadline;
+      req.cancel = job->cancel;
+      req.input.shape = {1, static_cast<int64_t>(window)};
+      req.input.data.assign(batch.begin() + w * window, batch.begin() + (w + 1) * window);
+      Status st =
+          engine_->Submit(std::move(req), [this, job, s, w, window](Result<engine::InferResult> r) {
+            if (!r.ok()) {
+              job->Fail(r.status());
+            } else if (r->output.data.size() != window) {
+              job->Fail(Internal("model returned " + std::to_string(r->output.data.size()) +
+                                 " values for a window of " + std::to_string(window)));
+            } else {
+              job->outputs[s][w].assign(r->output.data.begin(), r->output.data.end());
+              job->batch_size_sum.fetch_add(r->batch_size);
+              int seen = job->max_batch_size.load();
+              while (r->batch_size > seen &&
+                     !job->max_batch_size.compare_exchange_weak(seen, r->batch_size)) {
+              }
+            }
+            OnWindowDone(job);
+          });
+      if (!st.ok()) {
+        // Submit refused (queue full, model failed): the windows never submitted count as done
+        // now; those already in the engine are cancelled and still call back.
+        job->Fail(st);
+        const size_t unsubmitted = job->num_windows - submitted;
+        if (job->remaining.fetch_sub(unsubmitted) == unsubmitted) Finish(job);
+        return;
+      }
+      ++submitted;
+    }
+  }
+}
+
+void PdService::OnWindowDone(const std::shared_ptr<Job>& job) const {
+  if (job->remaining.fetch_sub(1) == 1) Finish(job);
+}
+
+void PdService::Finish(const std::shared_ptr<Job>& job) const {
+  job->inferred = Clock::now();
+  // Post-processing is admitted work: it must run even when the pool's queue is full.
+  if (pool_ != nullptr && pool_->PostAdmitted([this, job] { Complete(job); }).ok()) return;
+  Complete(job);
+}
+
+void PdService::Complete(const std::shared_ptr<Job>& job) const {
+  {
+    std::lock_guard<std::mutex> lock(job->mu);
+    if (!job->error.ok()) return job->done(job->error);
+  }
+  ApplyActivation(job->activation, &job->outputs);
+  nlohmann::json out_signals = nlohmann::json::array();
+  for (size_t s = 0; s < job->outputs.size(); ++s) {
+    const std::string where = "signal " + std::to_string(s) + ": ";
+    signals::SignalResult result;
+    result.signal_index = s;
+    result.sample_rate_hz = job->request.regions.sample_rate_hz;
+    result.raw = std::move(job->request.signals[s]);
+    result.filtered = std::move(job->filtered[s]);
+    auto prob = signals::Stitch(job->outputs[s], job->starts[s], result.raw.size());
+    if (!prob.ok()) return job->done(Prefixed(prob.status(), where));
+    job->outputs[s].clear();
+    result.probability = std::move(prob).value();
+    auto regions = signals::FindRegions(result.probability, result.filtered, job->request.regions);
+    if (!regions.ok()) return job->done(Prefixed(regions.status(), where));
+    result.regions = std::move(regions).value();
+    auto json = signals::SignalResultToJson(result, job->request.max_points);
+    if (!json.ok()) return job->done(Prefixed(json.status(), where));
+    out_signals.push_back(std::move(json).value());
+  }
+  const auto now = Clock::now();
+  const double mean_batch =
+      job->num_windows ? static_cast<double>(job->batch_size_sum.load()) / job->num_windows : 0.0;
+  nlohmann::json out = {{"model", model_},
+                        {"num_signals", out_signals.size()},
+                        {"num_windows", job->num_windows},
+                        {"window", options_.window},
+                        {"mean_batch_size", mean_batch},
+                        {"max_batch_size", job->max_batch_size.load()},
+                        {"timing_ms",
+                         {{"preprocess", MillisBetween(job->received, job->preprocessed)},
+                          {"inference", MillisBetween(job->preprocessed, job->inferred)},
+                          {"postprocess", MillisBetween(job->inferred, now)},
+                          {"total", MillisBetween(job->received, now)}}},
+                        {"signals", std::move(out_signals)}};
+  job->done(std::move(out));
+}
+
+}  // namespace seghub::pipeline

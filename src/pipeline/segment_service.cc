@@ -1,0 +1,315 @@
+#include "pipeline/segment_service.h"
+
+#include <algorithm>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "common/logging.h"
+#include "imaging/instances.h"
+#include "pipeline/input_plan.h"
+#include "pipeline/task_pool.h"
+
+namespace seghub::pipeline {
+
+using engine::InferResult;
+
+struct SegmentService::Metrics {
+  metrics::Family<metrics::Counter>* images = nullptr;
+  metrics::Family<metrics::Histogram>* stage = nullptr;
+};
+
+class SegmentService::Job {
+ public:
+  std::string bytes;
+  SegmentRequest request;
+  SegmentCallback done;
+  engine::ModelConfig config;
+  std::string device;
+  SteadyTime accepted;
+  SteadyTime first_submit;
+  std::atomic<bool> finished{false};
+  std::atomic<size_t> inputs_made{0};
+  std::optional<InputPlan> plan;  // written once by Prepare before any submission
+  cv::Mat image;                  // keep_image only
+
+  std::mutex mu;
+  std::optional<OutputAssembler> assembler;  // guarded by mu
+  size_t next = 0;                           // guarded by mu: next input to submit
+  size_t received = 0;                       // guarded by mu
+  int inflight = 0;                          // guarded by mu
+  int batch_max = 0;                         // guarded by mu
+  double preprocessing_s = 0;                // guarded by mu
+  SteadyTime last_output;                    // guarded by mu
+  double queue_s = 0;
+};
+
+namespace {
+
+double Seconds(SteadyTime a, SteadyTime b) { return std::chrono::duration<double>(b - a).count(); }
+
+}  // namespace
+
+SegmentService::SegmentService(engine::Engine* engine, SegmentServiceOptions options)
+    : engine_(engine),
+      options_(std::move(options)),
+      clock_(options_.clock ? options_.clock : SystemClock::Get()),
+      metrics_(std::make_unique<Metrics>()) {
+  int threads =
+      options_.threads > 0 ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
+  pool_ = std::make_unique<TaskPool>(threads, options_.max_queue);
+  if (options_.registry) {
+    metrics_->images = &options_.registry->AddCounter("seghub_segment_images_total",
+                                                      "Images segmented, by model and outcome",
+                                                      {"model", "outcome"});
+    metrics_->stage = &options_.registry->AddHistogram(
+        "seghub_segment_stage_seconds", "Time per image in each pipeline stage", {"stage"},
+        {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60});
+  }
+}
+
+SegmentService::~SegmentService() { Shutdown(); }
+
+void SegmentService::Shutdown() { pool_->Stop(); }
+
+int SegmentService::pending() const { return pending_.load(); }
+
+Result<engine::ModelStatus> SegmentService::ResolveModel(const std::string& name) const {
+  const std::string& model = name.empty() ? options_.default_model : name;
+  SEGHUB_ASSIGN_OR_RETURN(engine::ModelStatus status, engine_->GetModel(model));
+  if (status.config.task != "segmentation") {
+    return InvalidArgument("model '" + model + "' is a " + status.config.task +
+                           " model, not an image segmentation model");
+  }
+  return status;
+}
+
+Status SegmentService::Segment(std::string bytes, SegmentRequest request, SegmentCallback done) {
+  SEGHUB_ASSIGN_OR_RETURN(engine::ModelStatus model, ResolveModel(request.model));
+  if (request.threshold && !(*request.threshold > 0.0f && *request.threshold < 1.0f)) {
+    return InvalidArgument("threshold must lie strictly between 0 and 1");
+  }
+  if (request.min_area && *request.min_area < 0) return InvalidArgument("min_area must be >= 0");
+  if (request.um_per_px < 0) return InvalidArgument("pixel size must be >= 0");
+  if (request.simplify_epsilon < 0) return InvalidArgument("simplify epsilon must be >= 0");
+  auto job = std::make_shared<Job>();
+  job->bytes = std::move(bytes);
+  job->request = std::move(request);
+  job->request.model = model.config.name;
+  job->config = model.config;
+  job->device = model.device;
+  job->done = std::move(done);
+  job->accepted = clock_->Now();
+  SEGHUB_RETURN_IF_ERROR(pool_->Post([this, job] { Prepare(job); }));
+  pending_.fetch_add(1);
+  return Status::Ok();
+}
+
+Result<SegmentResult> SegmentService::SegmentSync(std::string bytes, SegmentRequest request) {
+  auto promise = std::make_shared<std::promise<Result<SegmentResult>>>();
+  auto future = promise->get_future();
+  SEGHUB_RETURN_IF_ERROR(
+      Segment(std::move(bytes), std::move(request),
+              [promise](Result<SegmentResult> r) { promise->set_value(std::move(r)); }));
+  return future.get();
+}
+
+void SegmentService::Prepare(std::shared_ptr<Job> job) {
+  const SteadyTime start = clock_->Now();
+  job->queue_s = Seconds(job->accepted, start);
+  if (job->request.cancel && job->request.cancel->cancelled()) {
+    return Complete(job, Cancelled("the request was cancelled"));
+  }
+  std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(job->bytes.data()),
+                                 job->bytes.size());
+  auto decoded = imaging::DecodeImage(bytes, options_.limits, job->request.page);
+  std::string().swap(job->bytes);  // the encoded bytes are not needed any more
+  if (!decoded.ok()) return Complete(job, decoded.status());
+  if (job->request.keep_image) job->image = decoded->pixels;
+  auto plan = InputPlan::Create(decoded->pixels, job->config);
+  if (!plan.ok()) return Complete(job, plan.status());
+  job->plan.emplace(std::move(*plan));
+  auto assembler = OutputAssembler::Create(*job->plan);
+  if (!assembler.ok()) return Complete(job, assembler.status());
+  {
+    std::lock_guard<std::mutex> lock(job->mu);
+    job->assembler.emplace(std::move(*assembler));
+    job->preprocessing_s += Seconds(start, clock_->Now());
+  }
+  job->first_submit = clock_->Now();
+  SubmitMore(job);
+}
+
+void SegmentService::SubmitMore(const std::shared_ptr<Job>& job) {
+  size_t begin, end;
+  {
+    std::lock_guard<std::mutex> lock(job->mu);
+    begin = job->next;
+    size_t room = static_cast<size_t>(std::max(0, options_.max_inflight_inputs - job->inflight));
+    end = std::min(job->plan->size(), begin + room);
+    job->next = end;
+    job->inflight += static_cast<int>(end - begin);
+  }
+  for (size_t i = begin; i < end && !job->finished.load(); ++i) {
+    const SteadyTime t0 = clock_->Now();
+    auto input = job->plan->MakeInput(i);
+    if (job->inputs_made.fetch_add(1) + 1 == job->plan->size()) job->plan->ReleaseSource();
+    if (!input.ok()) return Complete(job, input.status());
+    {
+      std::lock_guard<std::mutex> lock(job->mu);
+      job->preprocessing_s += Seconds(t0, clock_->Now());
+    }
+    engine::InferRequest req;
+    req.model = job->config.name;
+    req.client_id = job->request.client_id;
+    req.priority = job->request.priority;
+    req.input = std::move(*input);
+    req.deadline = job->request.deadline;
+    req.cancel = job->request.cancel;
+    Status s = engine_->Submit(
+        std::move(req), [this, job, i](Result<InferResult> r) { OnOutput(job, i, std::move(r)); });
+    if (!s.ok()) return Complete(job, s);
+  }
+}
+
+void SegmentService::OnOutput(const std::shared_ptr<Job>& job, size_t index,
+                              Result<InferResult> r) {
+  // Engine instance threads only hand the result over; the pool does the work.
+  auto shared = std::make_shared<Result<InferResult>>(std::move(r));
+  Status posted = pool_->PostAdmitted([this, job, index, shared] {
+    if (job->finished.load()) return;
+    if (!shared->ok()) return Complete(job, shared->status());
+    bool all = false;
+    Status added;
+    {
+      std::lock_guard<std::mutex> lock(job->mu);
+      added = job->assembler->Add(*job->plan, index, (*shared)->output);
+      job->received++;
+      job->inflight--;
+      job->batch_max = std::max(job->batch_max, (*shared)->batch_size);
+      job->last_output = clock_->Now();
+      all = job->received == job->plan->size();
+    }
+    if (!added.ok()) return Complete(job, added);
+    if (all) return Finish(job);
+    SubmitMore(job);
+  });
+  if (!posted.ok()) Complete(job, posted);
+}
+
+void SegmentService::Finish(const std::shared_ptr<Job>& job) {
+  const SteadyTime start = clock_->Now();
+  const SegmentRequest& req = job->request;
+  const engine::ModelConfig& cfg = job->config;
+  SegmentResult result;
+  try {
+    Result<cv::Mat> prob = [&] {
+      std::lock_guard<std::mutex> lock(job->mu);
+      return job->assembler->Finish(*job->plan);
+    }();
+    if (!prob.ok()) return Complete(job, prob.status());
+    imaging::PolygonOptions popt;
+    popt.threshold = req.threshold.value_or(cfg.recommended_threshold);
+    popt.min_area = req.min_area.value_or(cfg.postprocess.min_area);
+    popt.detect_holes = req.detect_holes;
+    popt.simplify_epsilon = req.simplify_epsilon;
+    popt.class_name = cfg.postprocess.class_name;
+    bool instances = req.separate_instances.value_or(cfg.postprocess.instances == "watershed");
+    Result<std::vector<imaging::Polygon>> polygons = std::vector<imaging::Polygon>{};
+    if (instances) {
+      imaging::InstanceOptions iopt;
+      iopt.threshold = popt.threshold;
+      iopt.min_distance = cfg.postprocess.min_distance;
+      auto labels = imaging::SeparateInstancesFromProbabilities(*prob, iopt);
+      if (!labels.ok()) return Complete(job, labels.status());
+      polygons = imaging::PolygonsFromLabels(*labels, *prob, popt);
+    } else {
+      polygons = imaging::PolygonsFromProbabilities(*prob, popt);
+    }
+    if (!polygons.ok()) return Complete(job, polygons.status());
+    result.polygons = std::move(*polygons);
+    if (req.compute_metrics) {
+      for (const imaging::PolygonGroup& g : imaging::GroupHoles(result.polygons)) {
+        auto m = imaging::ComputeShapeMetrics(result.polygons, g,
+                                              req.um_per_px > 0 ? req.um_per_px : 1.0);
+        // Degenerate shapes (e.g. under 3 distinct points) have no metrics; they are kept.
+        if (m.ok()) result.metrics[result.polygons[g.external].id] = *m;
+      }
+    }
+    result.threshold = popt.threshold;
+    if (req.keep_image) {
+      result.image = job->image;
+      result.probabilities = *prob;
+    }
+  } catch (const std::exception& e) {
+    return Complete(job, Internal(std::string("post-processing failed: ") + e.what()));
+  }
+  const SteadyTime end = clock_->Now();
+  result.model = cfg.name;
+  result.width = job->plan->image_size().width;
+  result.height = job->plan->image_size().height;
+  result.device = job->device;
+  result.um_per_px = req.um_per_px;
+  result.model_inputs = static_cast<int>(job->plan->size());
+  {
+    std::lock_guard<std::mutex> lock(job->mu);
+    result.batch_size_used = job->batch_max;
+    result.timing.preprocessing_s = job->preprocessing_s;
+    result.timing.inference_s = Seconds(job->first_submit, job->last_output);
+  }
+  result.timing.queue_s = job->queue_s;
+  result.timing.postprocessing_s = Seconds(start, end);
+  result.timing.total_s = Seconds(job->accepted, end);
+  Complete(job, std::move(result));
+}
+
+void SegmentService::Complete(const std::shared_ptr<Job>& job, Result<SegmentResult> result) {
+  if (job->finished.exchange(true)) return;
+  pending_.fetch_sub(1);
+  if (metrics_->images) {
+    std::string outcome = result.ok() ? "ok" : std::string(StatusCodeName(result.status().code()));
+    metrics_->images->WithLabels({job->config.name, outcome}).Inc();
+    if (result.ok()) {
+      const SegmentTiming& t = result->timing;
+      metrics_->stage->WithLabels({"queue"}).Observe(t.queue_s);
+      metrics_->stage->WithLabels({"preprocess"}).Observe(t.preprocessing_s);
+      metrics_->stage->WithLabels({"inference"}).Observe(t.inference_s);
+      metrics_->stage->WithLabels({"postprocess"}).Observe(t.postprocessing_s);
+    }
+  }
+  if (!result.ok()) {
+    SEGHUB_LOG_DEBUG("segmentation with model {} failed: {}", job->config.name,
+                     result.status().ToString());
+  }
+  job->done(std::move(result));
+}
+
+nlohmann::json SegmentResultToHubJson(const SegmentResult& r) {
+  nlohmann::json polygons = nlohmann::json::array();
+  const char* unit = r.um_per_px > 0 ? "um" : "px";
+  for (const imaging::Polygon& p : r.polygons) {
+    nlohmann::json j = imaging::ToJson(p);
+    auto it = r.metrics.find(p.id);
+    if (it != r.metrics.end()) {
+      j["metrics"] = imaging::ToJson(it->second);
+      j["metrics_unit"] = unit;
+    }
+    polygons.push_back(std::move(j));
+  }
+  return {{"success", true},
+          {"model_used", r.model},
+          {"threshold_used", r.threshold},
+          {"image_size", {{"width", r.width}, {"height", r.height}}},
+          {"polygons", std::move(polygons)},
+          {"processing_time", r.timing.total_s},
+          {"inference_time", r.timing.inference_s},
+          {"preprocessing_time", r.timing.preprocessing_s},
+          {"postprocessing_time", r.timing.postprocessing_s},
+          {"queue_time", r.timing.queue_s},
+          {"device", r.device},
+          {"gpu_enabled", r.device.rfind("cuda", 0) == 0},
+          {"batch_size_used", r.batch_size_used},
+          {"tiles", r.model_inputs}};
+}
+
+}  // namespace seghub::pipeline

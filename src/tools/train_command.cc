@@ -1,0 +1,131 @@
+#include "tools/train_command.h"
+
+#include <ATen/Parallel.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "models/pd_training.h"
+#include "models/unet1d.h"
+#include "tools/train_seg_command.h"
+
+namespace seghub::tools {
+namespace {
+
+struct TrainArgs {
+  std::string task = "pd";
+  int threads = 1;
+  std::string evaluate;        // weights to evaluate instead of training
+  double min_amplitude = 0.0;  // FindRegions amplitude filter for --evaluate
+  models::PdTrainOptions pd;
+  std::string out_dir = "train-pd";
+};
+
+std::string Duration(double seconds) {
+  const long s = static_cast<long>(seconds + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%ldh%02ldm%02lds", s / 3600, (s / 60) % 60, s % 60);
+  return buf;
+}
+
+int Evaluate(const TrainArgs& args) {
+  auto net = models::BuildUnet1d(models::Unet1dConfig{args.pd.base_width, 1, 1});
+  if (!net.ok()) {
+    std::cerr << "error: " << net.status().ToString() << "\n";
+    return 1;
+  }
+  Status s = models::LoadSafetensorsWeights(&*net, args.evaluate);
+  if (!s.ok()) {
+    std::cerr << "error: " << s.ToString() << "\n";
+    return 1;
+  }
+  models::PdEvalOptions eval;
+  eval.signals = args.pd.val_signals;
+  eval.length = args.pd.val_length;
+  eval.window = args.pd.window;
+  eval.min_peak_amplitude = args.min_amplitude;
+  auto r = models::EvaluatePd(&*net, eval);
+  if (!r.ok()) {
+    std::cerr << "error: " << r.status().ToString() << "\n";
+    return 1;
+  }
+  nlohmann::json j = {{"weights", args.evaluate},
+                      {"signals", eval.signals},
+                      {"signal_length", eval.length},
+                      {"seed_base", eval.seed_base},
+                      {"iou_threshold", eval.iou_threshold},
+                      {"min_amplitude", eval.min_peak_amplitude},
+                      {"true_positives", r->true_positives},
+                      {"false_positives", r->false_positives},
+                      {"false_negatives", r->false_negatives},
+                      {"precision", r->precision},
+                      {"recall", r->recall},
+                      {"f1", r->f1},
+                      {"mean_iou", r->mean_iou}};
+  std::cout << j.dump(2) << std::endl;
+  return 0;
+}
+
+int Train(TrainArgs args) {
+  args.pd.out_dir = args.out_dir;
+  args.pd.on_epoch = [](const models::PdEpochReport& r) {
+    std::printf("epoch %d/%d  loss %.4f  val F1 %.4f (P %.3f R %.3f)%s  %.0fs/epoch  ETA %s\n",
+                r.epoch, r.epochs, r.train_loss, r.val_f1, r.val_precision, r.val_recall,
+                r.best ? "  [best]" : "", r.epoch_seconds, Duration(r.eta_seconds).c_str());
+    std::fflush(stdout);
+  };
+  Result<nlohmann::json> state = InvalidArgument("not run");
+  try {
+    state = models::TrainPd(args.pd);
+  } catch (const std::exception& e) {  // LibTorch throws c10::Error
+    state = Internal(std::string("training failed: ") + e.what());
+  }
+  if (!state.ok()) {
+    std::cerr << "error: " << state.status().ToString() << "\n";
+    return 1;
+  }
+  std::printf("done: best val F1 %.4f at epoch %d; weights in %s/best.safetensors\n",
+              (*state)["best_f1"].get<double>(), state->value("best_epoch", 0),
+              args.out_dir.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void AddTrainCommand(CLI::App& app) {
+  auto args = std::make_shared<TrainArgs>();
+  CLI::App* cmd = app.add_subcommand("train",
+                                     "Train a network (--task pd: PD on synthetic signals; --task "
+                                     "segmentation: 2-D networks, see train_seg_command.h)");
+  cmd->add_option("--task", args->task, "What to train")
+      ->check(CLI::IsMember({"pd", "segmentation"}));
+  cmd->add_option("--out", args->out_dir, "Checkpoint folder (best/last.safetensors, state.json)");
+  cmd->add_flag("--resume", args->pd.resume, "Continue from the checkpoints in --out");
+  cmd->add_option("--width", args->pd.base_width, "unet1d base width (64 = the original)");
+  cmd->add_option("--epochs", args->pd.epochs, "Epochs");
+  cmd->add_option("--steps", args->pd.steps_per_epoch, "Adam steps per epoch");
+  cmd->add_option("--batch", args->pd.batch_size, "Windows per step");
+  cmd->add_option("--lr", args->pd.learning_rate, "Adam learning rate");
+  cmd->add_option("--signals", args->pd.signals_per_epoch, "Synthetic training signals per epoch");
+  cmd->add_option("--train-length", args->pd.train_length, "Samples per training signal");
+  cmd->add_option("--val-signals", args->pd.val_signals, "Held-out validation signals");
+  cmd->add_option("--val-length", args->pd.val_length, "Samples per validation signal");
+  cmd->add_option("--time-budget", args->pd.time_budget_s, "Stop after this many seconds");
+  cmd->add_option("--threads", args->threads, "LibTorch intra-op threads");
+  cmd->add_option("--evaluate", args->evaluate,
+                  "Only evaluate these weights (region F1 on held-out synthetic signals)");
+  cmd->add_option("--min-amplitude", args->min_amplitude,
+                  "--evaluate: region amplitude filter (0 = score every region; 0.2 = serving)");
+  auto seg = AddSegmentationTrainOptions(cmd);
+  cmd->callback([args, seg, cmd] {
+    at::set_num_threads(std::max(1, args->threads));
+    const int rc = args->task == "segmentation" ? RunSegmentation(*cmd, *seg)
+                   : args->evaluate.empty()     ? Train(*args)
+                                                : Evaluate(*args);
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+}  // namespace seghub::tools

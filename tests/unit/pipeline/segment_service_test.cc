@@ -1,0 +1,229 @@
+// SegmentService over a real Engine with the deterministic test backend. The "affine" model with
+// scale -1 turns a dark object on a bright background into positive logits, so the expected
+// polygons are known exactly.
+#include "pipeline/segment_service.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <thread>
+
+#include "engine/test_backend.h"
+
+namespace seghub::pipeline {
+namespace {
+
+using std::chrono::seconds;
+
+std::string Png(const cv::Mat& m) {
+  std::vector<uint8_t> buf;
+  cv::imencode(".png", m, buf);
+  return std::string(buf.begin(), buf.end());
+}
+
+// Dark disc (and optional bright hole) on a bright background, 8-bit grey.
+cv::Mat Disc(cv::Size size, cv::Point c, int r, int hole_r = 0, int depth = CV_8U) {
+  double bg = depth == CV_8U ? 200 : 3000, fg = depth == CV_8U ? 40 : 1000;
+  cv::Mat m(size, CV_MAKETYPE(depth, 1), cv::Scalar(bg));
+  cv::circle(m, c, r, cv::Scalar(fg), cv::FILLED);
+  if (hole_r > 0) cv::circle(m, c, hole_r, cv::Scalar(bg), cv::FILLED);
+  return m;
+}
+
+class SegmentServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = std::filesystem::temp_directory_path() /
+            ("seghub_segment_test_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(root_);
+    backends_.Register(engine::MakeTestBackend());
+  }
+  void TearDown() override {
+    if (service_) service_->Shutdown();
+    if (engine_) engine_->Shutdown();
+    std::filesystem::remove_all(root_);
+  }
+  void AddModel(const std::string& name, const std::string& input, const std::string& extra = "") {
+    std::filesystem::create_directories(root_ / name);
+    std::ofstream(root_ / name / "model.json") << R"({"backend": "test", "architecture": "affine",
+               "arch_params": {"scale": -1.0, "offset": 0.0)"
+                                               << extra << R"(}, "input": )" << input << "}";
+  }
+  SegmentService& Start(const std::string& default_model = "stretch") {
+    engine::EngineOptions o;
+    o.model_dir = root_;
+    o.cpu_threads = 2;
+    auto e = engine::Engine::Create(o, &backends_, &registry_);
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    engine_ = std::move(e).value();
+    engine_->Start();
+    EXPECT_TRUE(engine_->WaitReady(seconds(10)));
+    SegmentServiceOptions so;
+    so.default_model = default_model;
+    so.registry = &registry_;
+    service_ = std::make_unique<SegmentService>(engine_.get(), so);
+    return *service_;
+  }
+
+  std::filesystem::path root_;
+  engine::BackendRegistry backends_;
+  metrics::Registry registry_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<SegmentService> service_;
+};
+
+const char kStretch[] =
+    R"({"channels": 3, "size": [64, 64], "resize": "stretch",
+        "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]})";
+const char kTile[] =
+    R"({"channels": 3, "resize": "tile", "tile": 128, "tile_overlap": 32,
+        "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]})";
+const char kWhole[] =
+    R"({"channels": 3, "resize": "none",
+        "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]})";
+
+TEST_F(SegmentServiceTest, DiscBecomesOnePolygonWithMetrics) {
+  AddModel("stretch", kStretch);
+  auto r = Start().SegmentSync(Png(Disc({300, 200}, {150, 100}, 60)), {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->model, "stretch");
+  EXPECT_EQ(r->width, 300);
+  EXPECT_EQ(r->height, 200);
+  ASSERT_EQ(r->polygons.size(), 1u);
+  const imaging::Polygon& p = r->polygons[0];
+  EXPECT_EQ(p.type, imaging::PolygonType::kExternal);
+  // Squashed to 64x64 and back: the outline moves by about a source pixel or two.
+  EXPECT_NEAR(p.area, M_PI * 60 * 60, 0.05 * M_PI * 60 * 60);
+  EXPECT_GT(p.confidence, 0.7);
+  ASSERT_EQ(r->metrics.count(p.id), 1u);
+  EXPECT_NEAR(r->metrics.at(p.id).equivalent_diameter, 120, 4);
+  EXPECT_GT(r->metrics.at(p.id).circularity, 0.9);
+  EXPECT_EQ(r->model_inputs, 1);
+  nlohmann::json j = SegmentResultToHubJson(*r);
+  EXPECT_EQ(j["model_used"], "stretch");
+  EXPECT_EQ(j["image_size"]["width"], 300);
+  EXPECT_EQ(j["polygons"].size(), 1u);
+  EXPECT_TRUE(j["polygons"][0].contains("metrics"));
+}
+
+TEST_F(SegmentServiceTest, RingKeepsItsHoleUnlessHolesAreOff) {
+  AddModel("whole", kWhole);
+  SegmentService& s = Start("whole");
+  auto r = s.SegmentSync(Png(Disc({200, 200}, {100, 100}, 70, 30)), {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->polygons.size(), 2u);
+  EXPECT_EQ(r->polygons[1].type, imaging::PolygonType::kInternal);
+  EXPECT_EQ(r->polygons[1].parent_id, r->polygons[0].id);
+  double ring = M_PI * (70 * 70 - 30 * 30);
+  EXPECT_NEAR(r->metrics.at(r->polygons[0].id).area, ring, 0.03 * ring);
+  SegmentRequest no_holes;
+  no_holes.detect_holes = false;
+  auto filled = s.SegmentSync(Png(Disc({200, 200}, {100, 100}, 70, 30)), no_holes);
+  ASSERT_TRUE(filled.ok());
+  EXPECT_EQ(filled->polygons.size(), 1u);
+}
+
+TEST_F(SegmentServiceTest, TiledMaskEqualsWholeMask) {
+  AddModel("tile", kTile);
+  AddModel("whole", kWhole);
+  SegmentService& s = Start();
+  cv::Mat img = Disc({530, 410}, {260, 200}, 150, 40);
+  cv::circle(img, {40, 40}, 25, cv::Scalar(40), cv::FILLED);  // crosses tile borders
+  SegmentRequest req;
+  req.keep_image = true;
+  req.model = "tile";
+  auto tiled = s.SegmentSync(Png(img), req);
+  req.model = "whole";
+  auto whole = s.SegmentSync(Png(img), req);
+  ASSERT_TRUE(tiled.ok()) << tiled.status().ToString();
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_GT(tiled->model_inputs, 4);
+  cv::Mat a = tiled->probabilities > 0.5, b = whole->probabilities > 0.5;
+  double inter = cv::countNonZero(a & b), uni = cv::countNonZero(a | b);
+  ASSERT_GT(uni, 0);
+  EXPECT_GE(inter / uni, 0.999);
+  EXPECT_EQ(tiled->polygons.size(), whole->polygons.size());
+}
+
+TEST_F(SegmentServiceTest, SixteenBitKeepsItsRange) {
+  AddModel("whole", kWhole);
+  SegmentService& s = Start("whole");
+  // Both levels are far above 255: truncating to 8 bits would make the image flat.
+  cv::Mat img = Disc({160, 120}, {80, 60}, 40, 0, CV_16U);
+  img += cv::Scalar(20000);
+  auto r = s.SegmentSync(Png(img), {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->polygons.size(), 1u);
+  EXPECT_NEAR(r->polygons[0].area, M_PI * 40 * 40, 0.05 * M_PI * 40 * 40);
+}
+
+TEST_F(SegmentServiceTest, BadInputsGetClearErrors) {
+  AddModel("stretch", kStretch);
+  std::filesystem::create_directories(root_ / "signal");
+  std::ofstream(root_ / "signal" / "model.json")
+      << R"({"backend": "test", "task": "signal-segmentation", "reference_shape": [1, 64]})";
+  SegmentService& s = Start();
+  auto corrupt = s.SegmentSync("\x89PNG\r\n\x1a\nnot really", {});
+  EXPECT_EQ(corrupt.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.SegmentSync("", {}).status().code(), StatusCode::kInvalidArgument);
+  SegmentRequest unknown;
+  unknown.model = "nope";
+  EXPECT_EQ(s.Segment("x", unknown, [](auto) { FAIL(); }).code(), StatusCode::kNotFound);
+  SegmentRequest wrong_task;
+  wrong_task.model = "signal";
+  Status st = s.Segment("x", wrong_task, [](auto) { FAIL(); });
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("not an image segmentation model"), std::string::npos);
+  SegmentRequest bad_threshold;
+  bad_threshold.threshold = 1.5f;
+  EXPECT_EQ(s.Segment("x", bad_threshold, [](auto) { FAIL(); }).code(),
+            StatusCode::kInvalidArgument);
+  // The service still works afterwards.
+  EXPECT_TRUE(s.SegmentSync(Png(Disc({100, 100}, {50, 50}, 20)), {}).ok());
+  EXPECT_EQ(s.pending(), 0);
+}
+
+TEST_F(SegmentServiceTest, ConcurrentImagesShareBatches) {
+  AddModel("stretch", kStretch, R"(, "gate": "segment_share")");
+  SegmentService& s = Start();
+  engine::TestGate& gate = engine::TestGate::Get("segment_share");
+  gate.Close();
+  constexpr int kImages = 6;
+  std::vector<std::promise<Result<SegmentResult>>> promises(kImages);
+  for (int i = 0; i < kImages; ++i) {
+    ASSERT_TRUE(
+        s.Segment(Png(Disc({120, 100}, {60, 50}, 20 + i)), {},
+                  [&promises, i](Result<SegmentResult> r) { promises[i].set_value(std::move(r)); })
+            .ok());
+  }
+  ASSERT_TRUE(gate.WaitForWaiters(1, seconds(10)));  // the first batch is held at the gate
+  auto queued = [&] {
+    auto m = engine_->GetModel("stretch");
+    return m->pending + m->in_flight;
+  };
+  for (int tries = 0; tries < 1000 && queued() < kImages; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // One instance, held at the gate: every image is in the running batch or the queue, so at
+  // most two batches remain and one of them holds at least half the images.
+  ASSERT_EQ(queued(), kImages);
+  gate.Open();
+  int largest = 0;
+  for (auto& p : promises) {
+    auto r = p.get_future().get();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    largest = std::max(largest, r->batch_size_used);
+  }
+  EXPECT_GE(largest, kImages / 2);
+}
+
+}  // namespace
+}  // namespace seghub::pipeline
