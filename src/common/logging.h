@@ -8,8 +8,9 @@
 
 namespace seghub {
 
-// Sets the global level ("trace", "debug", "info", "warn", "error", "off") and pattern.
-// Call once from main before starting threads.
+// Routes the default logger to stderr (first call only) and sets the global level ("trace",
+// "debug", "info", "warn", "error", "off") and pattern. Call from main before starting threads;
+// later calls only change the level and pattern.
 void InitLogging(std::string_view level);
 
 }  // namespace seghub

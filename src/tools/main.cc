@@ -1,6 +1,7 @@
 // The `seghub` executable: one subcommand per file; this only wires them up.
 #include <CLI/CLI.hpp>
 
+#include "common/logging.h"
 #include "tools/bench_command.h"
 #include "tools/bench_segment_command.h"
 #include "tools/eval_command.h"
@@ -13,6 +14,7 @@
 #endif
 
 int main(int argc, char** argv) {
+  seghub::InitLogging("info");  // stderr from the start; subcommands set their own level
   CLI::App app{"seghub: cell segmentation inference server"};
   app.require_subcommand(1);
   seghub::tools::AddServeCommand(app);

@@ -76,10 +76,8 @@ void SegmentFilesBounded(pipeline::SegmentService* service, const std::vector<st
 }
 
 void UseStderrLogging() {
-  // spdlog's default logger writes to stdout, which would corrupt --json output.
-  auto logger = spdlog::stderr_color_mt("seghub-cli");
-  spdlog::set_default_logger(logger);
-  InitLogging("warn");  // level and pattern of the new default logger
+  // InitLogging routes the default logger to stderr, so --json output stays clean.
+  InitLogging("warn");
 }
 
 Result<std::unique_ptr<LocalSegmenter>> StartSegmenter(const std::string& models_dir,
