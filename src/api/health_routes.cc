@@ -9,8 +9,6 @@
 namespace seghub::api {
 namespace {
 
-// ISO 8601 UTC with milliseconds, like the Hub's datetime.isoformat() but unambiguous.
-
 struct Probes {
   HealthOptions options;
 

@@ -92,9 +92,9 @@ class HubApi {
   explicit HubApi(HubRoutesOptions o) : o_(std::move(o)) {}
 
   // The Hub answers 400 for an unknown model; list what exists so the caller can fix it.
-  Status CheckModel(const std::string& name) const {
+  Result<engine::ModelStatus> CheckModel(const std::string& name) const {
     auto m = o_.segmenter->ResolveModel(name);
-    if (m.ok()) return Status::Ok();
+    if (m.ok()) return m;
     if (m.status().code() != StatusCode::kNotFound) return m.status();
     std::string names;
     for (const auto& s : o_.engine->ListModels()) {
@@ -116,8 +116,8 @@ class HubApi {
     }
     auto sreq = ParseSegmentParams(upload->params, req, o_.request_timeout);
     if (!sreq.ok()) return resp.SendStatus(sreq.status());
-    Status model = CheckModel(sreq->model);
-    if (!model.ok()) return resp.SendStatus(model);
+    auto model = CheckModel(sreq->model);
+    if (!model.ok()) return resp.SendStatus(model.status());
     std::string format = StringOr(upload->params, "format", "hub");
     const auto formats = pipeline::ExportFormats();
     if (std::find(formats.begin(), formats.end(), format) == formats.end()) {
@@ -221,11 +221,11 @@ void HubApi::BatchSegment(HttpRequest&& req, Responder resp) const {
   }
   auto sreq = ParseSegmentParams(upload->params, req, o_.request_timeout);
   if (!sreq.ok()) return resp.SendStatus(sreq.status());
-  Status model = CheckModel(sreq->model);
-  if (!model.ok()) return resp.SendStatus(model);
+  auto model = CheckModel(sreq->model);
+  if (!model.ok()) return resp.SendStatus(model.status());
   auto state = std::make_shared<BatchState>(resp);
-  state->model = o_.segmenter->ResolveModel(sreq->model)->config.name;
-  state->threshold = sreq->threshold.value_or(0.5f);
+  state->model = model->config.name;
+  state->threshold = sreq->threshold.value_or(model->config.recommended_threshold);
   state->start = std::chrono::steady_clock::now();
   const size_t n = upload->files.size();
   {

@@ -9,8 +9,9 @@
 
 #include "common/logging.h"
 #include "engine/engine.h"
-#include "engine/test_backend.h"
 #include "engine/tuner.h"
+#include "tools/bench_load.h"
+#include "tools/engine_setup.h"
 #ifdef SEGHUB_WITH_TORCH
 #include "engine/torch/torch_backend.h"
 #endif
@@ -20,7 +21,6 @@ namespace {
 
 using engine::Engine;
 using engine::InferRequest;
-using SteadyClock = std::chrono::steady_clock;
 
 struct BenchOptions {
   std::vector<int> features = {32, 64, 128, 256, 512};
@@ -41,64 +41,38 @@ struct LoadResult {
   int max_batch_seen = 0;
 };
 
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
-void AddBackends(engine::BackendRegistry* r) {
-  r->Register(engine::MakeTestBackend());
-#ifdef SEGHUB_WITH_TORCH
-  r->Register(engine::MakeTorchBackend());
-#endif
-}
-
-// Closed-loop clients: each sends its next request when the previous one returns.
+// Closed-loop clients (bench_load.h); also records the largest batch the engine formed.
 LoadResult RunClients(Engine& eng, const std::string& model, const engine::Shape& shape,
                       int clients, double seconds) {
-  std::vector<std::vector<double>> lat(static_cast<size_t>(clients));
-  std::atomic<int> max_batch{0};
-  std::atomic<int64_t> done{0};
-  const auto start = SteadyClock::now();
-  const auto end = start + std::chrono::duration<double>(seconds);
-  std::vector<std::thread> threads;
+  std::vector<engine::Tensor> inputs;
   for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      engine::Tensor x = engine::Tensor::Zeros(shape);
-      for (size_t i = 0; i < x.data.size(); ++i)
-        x.data[i] = static_cast<float>((i * 7 + c) % 13) / 13;
-      while (SteadyClock::now() < end) {
-        InferRequest r;
-        r.model = model;
-        r.client_id = "client-" + std::to_string(c);
-        r.input = x;
-        auto t0 = SteadyClock::now();
-        auto out = eng.Infer(std::move(r));
-        if (!out.ok()) {
-          SEGHUB_LOG_ERROR("bench request failed: {}", out.status().ToString());
-          std::this_thread::sleep_for(std::chrono::milliseconds(10));
-          continue;
-        }
-        lat[static_cast<size_t>(c)].push_back(
-            std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count());
-        int b = out->batch_size, m = max_batch.load();
-        while (b > m && !max_batch.compare_exchange_weak(m, b)) {
-        }
-        ++done;
-      }
-    });
+    engine::Tensor x = engine::Tensor::Zeros(shape);
+    for (size_t i = 0; i < x.data.size(); ++i) {
+      x.data[i] = static_cast<float>((i * 7 + c) % 13) / 13;
+    }
+    inputs.push_back(std::move(x));
   }
-  for (auto& t : threads) t.join();
-  const double elapsed = std::chrono::duration<double>(SteadyClock::now() - start).count();
-  std::vector<double> all;
-  for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
+  std::atomic<int> max_batch{0};
+  LoadStats stats = RunClosedLoop(clients, seconds, [&](int c) -> Status {
+    InferRequest r;
+    r.model = model;
+    r.client_id = "client-" + std::to_string(c);
+    r.input = inputs[static_cast<size_t>(c)];
+    auto out = eng.Infer(std::move(r));
+    if (!out.ok()) return out.status();
+    int b = out->batch_size, m = max_batch.load();
+    while (b > m && !max_batch.compare_exchange_weak(m, b)) {
+    }
+    return Status::Ok();
+  });
+  if (!stats.first_error.ok()) {
+    SEGHUB_LOG_ERROR("bench request failed: {}", stats.first_error.ToString());
+  }
   LoadResult r;
   r.clients = clients;
-  r.throughput = static_cast<double>(done.load()) / elapsed;
-  r.p50_ms = Percentile(all, 0.50);
-  r.p99_ms = Percentile(all, 0.99);
+  r.throughput = stats.per_second;
+  r.p50_ms = stats.p50_ms;
+  r.p99_ms = stats.p99_ms;
   r.max_batch_seen = max_batch.load();
   return r;
 }
@@ -129,7 +103,7 @@ int RunBench(const BenchOptions& o) {
   return 1;
 #endif
   engine::BackendRegistry backends;
-  AddBackends(&backends);
+  RegisterBackends(&backends, /*log_blas=*/false);
   auto root =
       std::filesystem::temp_directory_path() / ("seghub_bench_" + std::to_string(::getpid()));
   std::filesystem::remove_all(root);
@@ -261,7 +235,7 @@ void AddTuneCommand(CLI::App& app) {
   cmd->callback([a] {
     InitLogging("info");
     engine::BackendRegistry backends;
-    AddBackends(&backends);
+    RegisterBackends(&backends, /*log_blas=*/false);
     std::vector<std::string> errors;
     for (auto& cfg : engine::ScanModelRepository(a->models, &errors)) {
       if (!a->only.empty() &&

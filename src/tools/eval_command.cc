@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/logging.h"
 #include "imaging/evaluation.h"
 #include "imaging/raster_exports.h"
 #include "tools/file_walk.h"
@@ -178,7 +179,7 @@ nlohmann::json ReportJson(const std::vector<EvalItem>& items,
 }
 
 int RunEval(const EvalArgs& args) {
-  UseStderrLogging();
+  InitLogging("warn");  // stderr: stdout carries --json output
   Result<std::vector<std::string>> files = CollectImageFiles({args.images}, false);
   if (!files.ok() || files->empty()) {
     std::cerr << "seghub eval: "

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/logging.h"
 #include "tools/file_walk.h"
 #include "tools/progress.h"
 #include "tools/segment_outputs.h"
@@ -151,7 +152,7 @@ void PrintSummary(const RunStats& s, double wall_s, const std::string& model) {
 
 int RunSegment(const SegmentArgs& args) {
   const auto start = std::chrono::steady_clock::now();
-  UseStderrLogging();
+  InitLogging("warn");  // stderr: stdout carries --json output
   Result<SegmentPlan> planned = PlanRun(args);
   if (!planned.ok()) {
     std::cerr << "seghub segment: " << planned.status().message() << "\n";

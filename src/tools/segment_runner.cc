@@ -1,8 +1,5 @@
 #include "tools/segment_runner.h"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -10,7 +7,6 @@
 #include <thread>
 #include <utility>
 
-#include "common/logging.h"
 #include "tools/file_walk.h"
 
 namespace seghub::tools {
@@ -73,11 +69,6 @@ void SegmentFilesBounded(pipeline::SegmentService* service, const std::vector<st
     --inflight;
     on_done(index, std::move(result));
   }
-}
-
-void UseStderrLogging() {
-  // InitLogging routes the default logger to stderr, so --json output stays clean.
-  InitLogging("warn");
 }
 
 Result<std::unique_ptr<LocalSegmenter>> StartSegmenter(const std::string& models_dir,

@@ -27,9 +27,6 @@ void SegmentFilesBounded(pipeline::SegmentService* service, const std::vector<st
                          const pipeline::SegmentRequest& request, int max_inflight,
                          const ImageDoneCallback& on_done);
 
-// The CLI's stdout belongs to results (--json): logs go to stderr, warnings and errors only.
-void UseStderrLogging();
-
 // An in-process engine plus a segmentation service over it, for one-shot commands.
 struct LocalSegmenter {
   std::unique_ptr<LocalEngine> local;
