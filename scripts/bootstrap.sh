@@ -13,25 +13,39 @@ PACKAGES=(
   # service
   libboost-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libssl-dev libsodium-dev libzip-dev
   # storage and scale-out
-  libsqlite3-dev libpqxx-dev libhiredis-dev
+  libsqlite3-dev libpqxx-dev libhiredis-dev postgresql
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev prometheus
+  # web UI (uPlot via npm) and the browser end-to-end tests
+  chromium nodejs npm
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
+  # NodeSource's nodejs ships its own npm (and conflicts with Debian's): any npm will do.
+  if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "bootstrap: installing ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# npm packages of the web UI (web/) and the browser tests (tests/e2e/): `npm ci` when
+# node_modules is missing or older than package-lock.json.
+cd "$(dirname "$0")/.."
+for dir in web tests/e2e; do
+  if [ -f "$dir/package-lock.json" ] &&
+     { [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; }; then
+    echo "bootstrap: npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$dir/node_modules"
+  fi
+done

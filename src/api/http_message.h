@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -46,6 +47,8 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   HeaderMap headers;  // extra headers; Content-Type and Content-Length are set by the server
+  // One Set-Cookie line each (a HeaderMap would fold them, which breaks cookies); see cookies.h.
+  std::vector<std::string> set_cookies;
   std::string body;
 
   static HttpResponse Json(int status, const nlohmann::json& body);

@@ -1,4 +1,5 @@
-// Beast stays inside this file: nothing above the server sees a Beast type.
+// Beast stays inside the server (this file and websocket_session.cc): nothing above it sees a
+// Beast type.
 #include "api/http_server.h"
 
 #include <atomic>
@@ -9,17 +10,20 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
+#include "api/http_server_core.h"
 #include "api/http_status.h"
+#include "api/websocket_session.h"
 #include "common/logging.h"
 
 namespace seghub::api {
-namespace {
+namespace internal {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -30,23 +34,6 @@ using tcp = net::ip::tcp;
 // unread request bytes do not make the kernel answer with a RST that destroys the response.
 constexpr auto kLingerTime = std::chrono::milliseconds(1000);
 constexpr size_t kLingerMaxBytes = size_t{16} << 20;
-
-class Session;
-
-// State shared by the server and its connections. Connections hold it by shared_ptr so the
-// io_context outlives every socket, even one kept alive by a Responder after the server is gone.
-struct Core {
-  Core(HttpServerOptions o, const Router* r) : options(std::move(o)), router(r) {}
-
-  HttpServerOptions options;
-  const Router* router;
-  net::io_context ioc;
-  std::atomic<bool> draining{false};  // no new connections, no keep-alive
-
-  std::mutex mu;
-  bool stopped = false;                                 // guarded by mu: nothing more is posted
-  std::map<Session*, std::weak_ptr<Session>> sessions;  // guarded by mu
-};
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -87,6 +74,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Close() {
+    if (state_ == State::kClosed) return;  // also: the socket may belong to a WebSocket now
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.socket().close(ec);
@@ -104,6 +92,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnBody(beast::error_code ec);
   void OnReadError(beast::error_code ec);
   void Dispatch();
+  void Upgrade(http::request<http::string_body>&& msg, HttpRequest&& req,
+               const WebSocketAcceptor& acceptor);
   void Write(HttpResponse&& response);
   void OnWrite(bool keep_alive, beast::error_code ec);
   void Linger();
@@ -205,15 +195,41 @@ void Session::Dispatch() {
     std::string& slot = req.headers[std::string(field.name_string())];
     slot += (slot.empty() ? "" : ", ") + std::string(field.value());
   }
-  req.body = std::move(msg.body());
   req.remote_address = remote_;
   keep_alive_ = msg.keep_alive();
   is_head_ = msg.method() == http::verb::head;
+  if (beast::websocket::is_upgrade(msg)) {
+    if (const WebSocketAcceptor* acceptor = core_->router->MatchWebSocket(&req)) {
+      return Upgrade(std::move(msg), std::move(req), *acceptor);
+    }
+  }
+  req.body = std::move(msg.body());
   state_ = State::kHandling;
   stream_.expires_never();  // the handler may take long; the engine owns deadlines
   auto self = shared_from_this();
   core_->router->Dispatch(
       std::move(req), Responder([self](HttpResponse&& r) { self->PostResponse(std::move(r)); }));
+}
+
+void Session::Upgrade(http::request<http::string_body>&& msg, HttpRequest&& req,
+                      const WebSocketAcceptor& acceptor) {
+  auto ws = std::make_shared<WebSocketSession>(core_, stream_.get_executor());
+  auto accepted = [&]() -> Result<WebSocketCallbacks> {
+    try {
+      return acceptor(req, ws);
+    } catch (const std::exception& e) {
+      SEGHUB_LOG_ERROR("websocket: acceptor for {} threw: {}", req.route, e.what());
+      return Internal("internal error");
+    }
+  }();
+  if (!accepted.ok()) {
+    ws->Refuse();
+    keep_alive_ = false;  // the client asked to switch protocols; start afresh
+    if (core_->router) core_->router->RecordRejected(HttpStatusFor(accepted.status().code()));
+    return Write(StatusToResponse(accepted.status()));
+  }
+  state_ = State::kClosed;  // the socket belongs to the WebSocket from here on
+  ws->Run(std::move(stream_), std::move(msg), std::move(accepted).value());
 }
 
 void Session::Write(HttpResponse&& r) {
@@ -233,6 +249,14 @@ void Session::Write(HttpResponse&& r) {
       continue;
     }
     response_.set(name, value);
+  }
+  // Set-Cookie is the one header that cannot be folded (RFC 6265 3), hence a line each.
+  for (const std::string& cookie : r.set_cookies) {
+    if (cookie.find_first_of("\r\n") != std::string::npos) {
+      SEGHUB_LOG_WARN("http: dropping a Set-Cookie with a line break");
+      continue;
+    }
+    response_.insert(http::field::set_cookie, cookie);
   }
   bool keep_alive = keep_alive_ && !core_->draining;
   response_.keep_alive(keep_alive);
@@ -273,7 +297,15 @@ void ListenError(std::string_view what, const tcp::endpoint& ep, const beast::er
                      std::to_string(ep.port()) + ": " + ec.message());
 }
 
-}  // namespace
+}  // namespace internal
+
+using internal::Core;
+using internal::ListenError;
+using internal::Session;
+using internal::WebSocketSession;
+namespace beast = boost::beast;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
 
 class HttpServer::Impl {
  public:
@@ -293,6 +325,9 @@ class HttpServer::Impl {
   void Accept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
   std::vector<std::shared_ptr<Session>> LiveSessions();
+  std::vector<std::shared_ptr<WebSocketSession>> LiveWebSockets();
+  // Waits up to shutdown_grace for every connection to end by itself.
+  void WaitForConnections();
 
   std::shared_ptr<Core> core_;
   tcp::acceptor acceptor_;
@@ -385,22 +420,38 @@ void HttpServer::Impl::StopAccepting() {
   for (auto& s : LiveSessions()) net::post(s->executor(), [s] { s->CloseIfIdle(); });
 }
 
+std::vector<std::shared_ptr<WebSocketSession>> HttpServer::Impl::LiveWebSockets() {
+  std::vector<std::shared_ptr<WebSocketSession>> out;
+  std::lock_guard<std::mutex> lock(core_->mu);
+  for (auto& [ptr, weak] : core_->websockets) {
+    if (auto s = weak.lock()) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void HttpServer::Impl::WaitForConnections() {
+  auto deadline = std::chrono::steady_clock::now() + core_->options.shutdown_grace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard<std::mutex> lock(core_->mu);
+      if (core_->sessions.empty() && core_->websockets.empty()) return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 void HttpServer::Impl::Stop() {
   std::call_once(stop_once_, [this] {
     StopAccepting();
-    auto deadline = std::chrono::steady_clock::now() + core_->options.shutdown_grace;
-    while (std::chrono::steady_clock::now() < deadline) {
-      {
-        std::lock_guard<std::mutex> lock(core_->mu);
-        if (core_->sessions.empty()) break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    // WebSockets never finish by themselves: ask the peers to close (1001, going away).
+    for (auto& ws : LiveWebSockets()) ws->GoingAway();
+    WaitForConnections();
     {
       std::lock_guard<std::mutex> lock(core_->mu);
       core_->stopped = true;
     }
     for (auto& s : LiveSessions()) net::post(s->executor(), [s] { s->Close(); });
+    for (auto& ws : LiveWebSockets()) ws->Abort();
     work_.reset();
     for (auto& t : threads_) t.join();
     // Run what was posted before `stopped` was set, so no handler (and the Session it holds)

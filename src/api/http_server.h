@@ -11,11 +11,19 @@
 // `header_timeout` to send a request head (this also bounds keep-alive idle time) or
 // `body_timeout` for the body is disconnected. No input makes the server throw or abort.
 //
+// WebSockets: an upgrade request on a Router::AddWebSocket route goes to its acceptor; once
+// accepted the connection leaves the HTTP request cycle (see websocket.h). Stop() sends every open
+// WebSocket a close frame (1001, going away) and drops whatever has not closed within
+// shutdown_grace.
+//
+// Responses: HttpResponse::set_cookies become one Set-Cookie line each.
+//
 // Ownership: the caller owns the server; `router` must outlive it.
 #ifndef SEGHUB_API_HTTP_SERVER_H_
 #define SEGHUB_API_HTTP_SERVER_H_
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -36,6 +44,12 @@ struct HttpServerOptions {
   std::chrono::milliseconds write_timeout{300'000};
   // How long Stop() waits for requests in progress before closing their connections.
   std::chrono::milliseconds shutdown_grace{10'000};
+  // WebSocket limits: the largest message a client may send (bigger closes the connection, 1009),
+  // the bytes queued by Send() before a slow consumer is disconnected, and how long a silent peer
+  // is kept (the server pings at half this interval; a peer that answers nothing is dropped).
+  size_t websocket_max_message_bytes = 64 << 10;
+  size_t websocket_max_queued_bytes = size_t{4} << 20;
+  std::chrono::milliseconds websocket_idle_timeout{300'000};
 };
 
 class HttpServer {

@@ -363,6 +363,8 @@ Status RegisterHubRoutes(Router* router, HubRoutesOptions options) {
   auto api = std::make_shared<HubApi>(std::move(options));
   SEGHUB_RETURN_IF_ERROR(router->AddSync("GET", "/api/v1/health",
                                          [api](const HttpRequest&) { return api->Health(); }));
+  SEGHUB_RETURN_IF_ERROR(
+      router->AddSync("GET", "/api/models", [api](const HttpRequest&) { return api->Models(); }));
   SEGHUB_RETURN_IF_ERROR(router->AddSync("GET", "/api/v1/models",
                                          [api](const HttpRequest&) { return api->Models(); }));
   SEGHUB_RETURN_IF_ERROR(router->AddSync("GET", "/api/v1/status",

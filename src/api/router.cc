@@ -42,6 +42,7 @@ std::string MethodLabel(std::string_view method) {
 struct Router::Metrics {
   metrics::Family<metrics::Counter>& requests;
   metrics::Family<metrics::Histogram>& duration;
+  metrics::Gauge& websockets;
 };
 
 Router::Router(metrics::Registry* registry, const Clock* clock)
@@ -53,21 +54,32 @@ Router::Router(metrics::Registry* registry, const Clock* clock)
       registry->AddHistogram("seghub_http_request_duration_seconds",
                              "Time from a parsed request to its response being handed to the "
                              "connection, by route",
-                             {"route"}, metrics::LatencyBuckets())});
+                             {"route"}, metrics::LatencyBuckets()),
+      registry->AddGauge("seghub_websocket_connections", "Open WebSocket connections")
+          .WithLabels({})});
 }
 
 Status Router::Add(std::string_view method, std::string_view pattern, Handler handler) {
   if (method.empty() || pattern.empty() || pattern.front() != '/') {
     return InvalidArgument("route pattern must start with '/': '" + std::string(pattern) + "'");
   }
-  Route route{std::string(method), std::string(pattern), {}, std::move(handler)};
-  for (std::string_view seg : SplitPath(pattern)) {
+  return AddRoute(Route{std::string(method), std::string(pattern), {}, std::move(handler), {}});
+}
+
+Status Router::AddRoute(Route route) {
+  const std::string& pattern = route.pattern;
+  std::vector<std::string_view> segments = SplitPath(pattern);
+  for (size_t i = 0; i < segments.size(); ++i) {
+    std::string_view seg = segments[i];
     bool is_param = seg.size() >= 2 && seg.front() == '{' && seg.back() == '}';
     if (is_param) seg = seg.substr(1, seg.size() - 2);
-    if (seg.find_first_of("{}") != std::string_view::npos || (is_param && seg.empty())) {
-      return InvalidArgument("bad segment in route pattern '" + std::string(pattern) + "'");
+    bool is_catch_all = is_param && !seg.empty() && seg.front() == '*';
+    if (is_catch_all) seg.remove_prefix(1);
+    if (seg.find_first_of("{}*") != std::string_view::npos || (is_param && seg.empty()) ||
+        (is_catch_all && i + 1 != segments.size())) {
+      return InvalidArgument("bad segment in route pattern '" + pattern + "'");
     }
-    route.segments.push_back({std::string(seg), is_param});
+    route.segments.push_back({std::string(seg), is_param, is_catch_all});
   }
   for (const Route& r : routes_) {
     if (r.method == route.method && r.pattern == route.pattern) {
@@ -83,6 +95,58 @@ Status Router::AddSync(std::string_view method, std::string_view pattern, SyncHa
              [handler = std::move(handler)](HttpRequest&& request, Responder responder) {
                responder.Send(handler(request));
              });
+}
+
+Status Router::AddWebSocket(std::string_view pattern, WebSocketAcceptor acceptor) {
+  if (pattern.empty() || pattern.front() != '/' || !acceptor) {
+    return InvalidArgument("bad WebSocket route '" + std::string(pattern) + "'");
+  }
+  // Reached only by a GET without a valid upgrade; the server hands upgrades to the acceptor.
+  Handler plain = [](HttpRequest&& request, Responder responder) {
+    HttpResponse res =
+        JsonError(426, "UPGRADE_REQUIRED",
+                  request.path + " is a WebSocket endpoint; send an upgrade request");
+    res.headers["Upgrade"] = "websocket";
+    responder.Send(std::move(res));
+  };
+  return AddRoute(Route{"GET", std::string(pattern), {}, std::move(plain), std::move(acceptor)});
+}
+
+const WebSocketAcceptor* Router::MatchWebSocket(HttpRequest* request) const {
+  MatchResult m = Match("GET", request->path);
+  if (!m.status.ok() || m.route_index < 0) return nullptr;
+  const Route& route = routes_[m.route_index];
+  if (!route.websocket) return nullptr;
+  request->path_params = std::move(m.params);
+  request->route = route.pattern;
+  return &route.websocket;
+}
+
+void Router::RecordWebSocket(int delta) const {
+  if (metrics_) metrics_->websockets.Add(delta);
+}
+
+// Whether `route_segments` match `decoded`; fills `shape` (literal-ness per path segment, for
+// ranking) and the parameter values.
+bool Router::MatchSegments(const std::vector<Segment>& route_segments,
+                           const std::vector<std::string>& decoded, std::vector<bool>* shape,
+                           std::map<std::string, std::string>* params) {
+  bool catch_all = !route_segments.empty() && route_segments.back().is_catch_all;
+  size_t fixed = route_segments.size() - (catch_all ? 1 : 0);
+  if (catch_all ? decoded.size() < fixed : decoded.size() != fixed) return false;
+  shape->assign(decoded.size(), false);
+  for (size_t s = 0; s < fixed; ++s) {
+    const Segment& seg = route_segments[s];
+    (*shape)[s] = !seg.is_param;
+    if (seg.is_param ? decoded[s].empty() : seg.text != decoded[s]) return false;
+    if (seg.is_param) (*params)[seg.text] = decoded[s];
+  }
+  if (catch_all) {
+    std::string rest;
+    for (size_t s = fixed; s < decoded.size(); ++s) rest += (s == fixed ? "" : "/") + decoded[s];
+    (*params)[route_segments.back().text] = std::move(rest);
+  }
+  return true;
 }
 
 Router::MatchResult Router::Match(std::string_view method, std::string_view path) const {
@@ -103,34 +167,30 @@ Router::MatchResult Router::Match(std::string_view method, std::string_view path
                                     return o.method == "HEAD" && o.pattern == r.pattern;
                                   }));
   };
-  std::vector<bool> best_shape;  // literal-ness per segment of the best match so far
+  // Ranking: no catch-all first, then vector<bool> order (true > false: earlier literals win).
+  std::pair<bool, std::vector<bool>> best;
   for (size_t i = 0; i < routes_.size(); ++i) {
     const Route& r = routes_[i];
-    if (r.segments.size() != decoded.size()) continue;
-    std::vector<bool> shape(decoded.size());
-    bool ok = true;
-    for (size_t s = 0; s < decoded.size() && ok; ++s) {
-      shape[s] = !r.segments[s].is_param;
-      ok = r.segments[s].is_param ? !decoded[s].empty() : r.segments[s].text == decoded[s];
-    }
-    if (!ok) continue;
+    std::pair<bool, std::vector<bool>> rank;
+    std::map<std::string, std::string> params;
+    if (!MatchSegments(r.segments, decoded, &rank.second, &params)) continue;
+    rank.first = r.segments.empty() || !r.segments.back().is_catch_all;
     if (!method_matches(r)) {
-      result.allowed_methods.push_back(r.method);
+      if (rank.first) result.allowed_methods.push_back(r.method);
       continue;
     }
-    // vector<bool> compares lexicographically with true > false: earlier literals win.
-    if (result.route_index < 0 || shape > best_shape) {
+    if (result.route_index < 0 || rank > best) {
       result.route_index = static_cast<int>(i);
-      best_shape = std::move(shape);
+      result.params = std::move(params);
+      best = std::move(rank);
     }
   }
-  if (result.route_index >= 0) {
-    const Route& r = routes_[result.route_index];
-    for (size_t s = 0; s < decoded.size(); ++s) {
-      if (r.segments[s].is_param) result.params[r.segments[s].text] = decoded[s];
-    }
-    result.allowed_methods.clear();
+  // A catch-all must not hide a 405 from an exact route.
+  if (result.route_index >= 0 && !best.first && !result.allowed_methods.empty()) {
+    result.route_index = -1;
+    result.params.clear();
   }
+  if (result.route_index >= 0) result.allowed_methods.clear();
   std::sort(result.allowed_methods.begin(), result.allowed_methods.end());
   result.allowed_methods.erase(
       std::unique(result.allowed_methods.begin(), result.allowed_methods.end()),

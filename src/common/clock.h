@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 
 namespace seghub {
 
@@ -15,6 +16,9 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual SteadyTime Now() const = 0;
+  // Wall-clock time in unix milliseconds, for timestamps that are stored or shown (database
+  // rows, tokens). Never use it for intervals: it can jump.
+  virtual int64_t NowUnixMs() const;
 };
 
 // The real monotonic clock. A process-wide instance; never destroyed.
@@ -27,12 +31,16 @@ class SystemClock final : public Clock {
 // A clock that only moves when told to. Thread-safe.
 class ManualClock final : public Clock {
  public:
-  explicit ManualClock(SteadyTime start = SteadyTime{} + std::chrono::hours(1)) : now_(start) {}
+  explicit ManualClock(SteadyTime start = SteadyTime{} + std::chrono::hours(1))
+      : start_(start), now_(start) {}
   SteadyTime Now() const override { return now_.load(); }
+  // Starts at 2026-01-01T00:00:00Z and moves with Advance()/Set().
+  int64_t NowUnixMs() const override;
   void Advance(std::chrono::nanoseconds d) { now_.store(now_.load() + d); }
   void Set(SteadyTime t) { now_.store(t); }
 
  private:
+  const SteadyTime start_;
   std::atomic<SteadyTime> now_;
 };
 

@@ -97,6 +97,27 @@ nlohmann::json GeoRing(const Ring& ring, bool counter_clockwise) {
   return coords;
 }
 
+// One line per external polygon; `class_of` picks each polygon's class index.
+template <typename ClassOf>
+Result<std::string> YoloLines(const ExportImage& image, const ClassOf& class_of) {
+  SEGHUB_RETURN_IF_ERROR(ValidateImage(image));
+  std::ostringstream out;
+  for (const Polygon& p : image.polygons) {
+    if (p.type != PolygonType::kExternal) continue;
+    SEGHUB_ASSIGN_OR_RETURN(const int class_index, class_of(p));
+    out << class_index;
+    for (const cv::Point2f& pt : p.points) {
+      // In double: float division would print 0.1 as 0.1000000015.
+      const double x = static_cast<double>(pt.x) / image.width;
+      const double y = static_cast<double>(pt.y) / image.height;
+      out << ' ' << FormatNumber(std::clamp(x, 0.0, 1.0)) << ' '
+          << FormatNumber(std::clamp(y, 0.0, 1.0));
+    }
+    out << '\n';
+  }
+  return out.str();
+}
+
 }  // namespace
 
 Result<nlohmann::json> ToCocoJson(const std::vector<ExportImage>& images) {
@@ -127,46 +148,48 @@ Result<nlohmann::json> ToCocoJson(const std::vector<ExportImage>& images) {
 }
 
 Result<std::string> ToYoloSegmentation(const ExportImage& image, int class_index) {
-  SEGHUB_RETURN_IF_ERROR(ValidateImage(image));
-  std::ostringstream out;
-  for (const Polygon& p : image.polygons) {
-    if (p.type != PolygonType::kExternal) continue;
-    out << class_index;
-    for (const cv::Point2f& pt : p.points) {
-      // In double: float division would print 0.1 as 0.1000000015.
-      const double x = static_cast<double>(pt.x) / image.width;
-      const double y = static_cast<double>(pt.y) / image.height;
-      out << ' ' << FormatNumber(std::clamp(x, 0.0, 1.0)) << ' '
-          << FormatNumber(std::clamp(y, 0.0, 1.0));
+  return YoloLines(image, [class_index](const Polygon&) -> Result<int> { return class_index; });
+}
+
+Result<std::string> ToYoloSegmentation(const ExportImage& image,
+                                       const std::vector<std::string>& class_names) {
+  return YoloLines(image, [&class_names](const Polygon& p) -> Result<int> {
+    const auto it = std::find(class_names.begin(), class_names.end(), p.class_name);
+    if (it == class_names.end()) {
+      return InvalidArgument("class '" + p.class_name + "' of polygon " + std::to_string(p.id) +
+                             " is not in the YOLO class list");
     }
-    out << '\n';
-  }
-  return out.str();
+    return static_cast<int>(it - class_names.begin());
+  });
+}
+
+const std::vector<std::string>& MetricColumns() {
+  // nlohmann::json iterates keys sorted; the Hub's table order reads better, so spell it out.
+  static const std::vector<std::string> kColumns = {"Area",
+                                                    "Perimeter",
+                                                    "PerimeterWithHoles",
+                                                    "EquivalentDiameter",
+                                                    "Circularity",
+                                                    "Compactness",
+                                                    "Sphericity",
+                                                    "Convexity",
+                                                    "Solidity",
+                                                    "Extent",
+                                                    "FeretDiameterMax",
+                                                    "FeretDiameterMin",
+                                                    "FeretAspectRatio",
+                                                    "FeretDiameterMaxOrthogonalDistance",
+                                                    "LengthMajorDiameterThroughCentroid",
+                                                    "LengthMinorDiameterThroughCentroid",
+                                                    "BoundingBoxWidth",
+                                                    "BoundingBoxHeight"};
+  return kColumns;
 }
 
 Result<std::string> ToMetricsCsv(const std::vector<ExportImage>& images) {
   std::ostringstream out;
   out << "image,polygon_id,class,confidence,unit";
-  // nlohmann::json iterates keys sorted; the Hub's table order reads better, so spell it out.
-  static const char* const kColumns[] = {"Area",
-                                         "Perimeter",
-                                         "PerimeterWithHoles",
-                                         "EquivalentDiameter",
-                                         "Circularity",
-                                         "Compactness",
-                                         "Sphericity",
-                                         "Convexity",
-                                         "Solidity",
-                                         "Extent",
-                                         "FeretDiameterMax",
-                                         "FeretDiameterMin",
-                                         "FeretAspectRatio",
-                                         "FeretDiameterMaxOrthogonalDistance",
-                                         "LengthMajorDiameterThroughCentroid",
-                                         "LengthMinorDiameterThroughCentroid",
-                                         "BoundingBoxWidth",
-                                         "BoundingBoxHeight"};
-  for (const char* c : kColumns) out << ',' << c;
+  for (const std::string& c : MetricColumns()) out << ',' << c;
   out << '\n';
   for (const ExportImage& image : images) {
     const double scale = image.um_per_px > 0.0 ? image.um_per_px : 1.0;
@@ -177,7 +200,7 @@ Result<std::string> ToMetricsCsv(const std::vector<ExportImage>& images) {
       const nlohmann::json m = ToJson(*metrics);
       out << CsvField(image.file_name) << ',' << outer.id << ',' << CsvField(outer.class_name)
           << ',' << FormatNumber(outer.confidence) << ',' << (image.um_per_px > 0 ? "um" : "px");
-      for (const char* c : kColumns) out << ',' << FormatNumber(m[c].get<double>());
+      for (const std::string& c : MetricColumns()) out << ',' << FormatNumber(m[c].get<double>());
       out << '\n';
     }
   }
@@ -203,6 +226,24 @@ Result<nlohmann::json> ToGeoJson(const ExportImage& image) {
                           {"area", outer.area}}}});
   }
   return nlohmann::json{{"type", "FeatureCollection"}, {"features", std::move(features)}};
+}
+
+nlohmann::json HubPolygonsJson(const std::vector<Polygon>& polygons,
+                               const std::map<int, ShapeMetrics>* metrics, double um_per_px) {
+  nlohmann::json out = nlohmann::json::array();
+  const char* unit = um_per_px > 0 ? "um" : "px";
+  for (const Polygon& p : polygons) {
+    nlohmann::json j = ToJson(p);
+    if (metrics != nullptr) {
+      const auto it = metrics->find(p.id);
+      if (it != metrics->end()) {
+        j["metrics"] = ToJson(it->second);
+        j["metrics_unit"] = unit;
+      }
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
 }
 
 }  // namespace seghub::imaging

@@ -9,12 +9,14 @@
 #ifndef SEGHUB_IMAGING_EXPORTS_H_
 #define SEGHUB_IMAGING_EXPORTS_H_
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
 #include "imaging/polygons.h"
+#include "imaging/shape_metrics.h"
 
 namespace seghub::imaging {
 
@@ -35,6 +37,14 @@ Result<nlohmann::json> ToCocoJson(const std::vector<ExportImage>& images);
 // `class_index` for every polygon (seghub models are single-class).
 Result<std::string> ToYoloSegmentation(const ExportImage& image, int class_index = 0);
 
+// As above with each polygon's class index = its class_name's position in `class_names`
+// (several images sharing one classes.txt); kInvalidArgument for a class not in the list.
+Result<std::string> ToYoloSegmentation(const ExportImage& image,
+                                       const std::vector<std::string>& class_names);
+
+// The Hub's metric keys in its table order (the CSV columns after `unit`).
+const std::vector<std::string>& MetricColumns();
+
 // One row per external polygon: image, polygon_id, class, confidence, unit, then the Hub's
 // metric columns (Area, Perimeter, ...). Polygons whose metrics are undefined are skipped.
 Result<std::string> ToMetricsCsv(const std::vector<ExportImage>& images);
@@ -43,6 +53,12 @@ Result<std::string> ToMetricsCsv(const std::vector<ExportImage>& images);
 // counter-clockwise and holes clockwise in x/y, RFC 7946) and QuPath's properties
 // (objectType "annotation", classification {name, color}).
 Result<nlohmann::json> ToGeoJson(const ExportImage& image);
+
+// The Hub body's "polygons" array: ToJson(polygon) plus, for polygons with an entry in
+// `metrics` (external id -> metrics, may be null), "metrics" and "metrics_unit" ("um" when
+// um_per_px > 0, else "px"; the metrics must already be in that unit).
+nlohmann::json HubPolygonsJson(const std::vector<Polygon>& polygons,
+                               const std::map<int, ShapeMetrics>* metrics, double um_per_px);
 
 }  // namespace seghub::imaging
 

@@ -16,7 +16,8 @@ std::vector<cv::Point> Rounded(const std::vector<cv::Point2f>& ring) {
   return out;
 }
 
-// Any supported image -> 8-bit RGB for drawing.
+}  // namespace
+
 Result<cv::Mat> ToDisplayRgb(const cv::Mat& image) {
   cv::Mat eight;
   if (image.depth() == CV_8U) {
@@ -29,8 +30,6 @@ Result<cv::Mat> ToDisplayRgb(const cv::Mat& image) {
   }
   return ToChannels(eight, 3);
 }
-
-}  // namespace
 
 Status RasterizeObject(const std::vector<cv::Point2f>& outer,
                        const std::vector<std::vector<cv::Point2f>>& holes, double value,

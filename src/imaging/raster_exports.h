@@ -24,6 +24,9 @@ Status RasterizeObject(const std::vector<cv::Point2f>& outer,
 // Error above 65535 objects.
 Result<cv::Mat> RenderLabelImage(const std::vector<Polygon>& polygons, cv::Size size);
 
+// Any supported image -> 8-bit RGB for display (16-bit by percentiles, float by full range).
+Result<cv::Mat> ToDisplayRgb(const cv::Mat& image);
+
 // PNG bytes of any 8- or 16-bit image (RGB order for colour; converted for the encoder).
 Result<std::vector<uint8_t>> EncodePng(const cv::Mat& image);
 

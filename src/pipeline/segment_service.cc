@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "imaging/exports.h"
 #include "imaging/instances.h"
 #include "pipeline/input_plan.h"
 #include "pipeline/task_pool.h"
@@ -285,17 +286,7 @@ void SegmentService::Complete(const std::shared_ptr<Job>& job, Result<SegmentRes
 }
 
 nlohmann::json SegmentResultToHubJson(const SegmentResult& r) {
-  nlohmann::json polygons = nlohmann::json::array();
-  const char* unit = r.um_per_px > 0 ? "um" : "px";
-  for (const imaging::Polygon& p : r.polygons) {
-    nlohmann::json j = imaging::ToJson(p);
-    auto it = r.metrics.find(p.id);
-    if (it != r.metrics.end()) {
-      j["metrics"] = imaging::ToJson(it->second);
-      j["metrics_unit"] = unit;
-    }
-    polygons.push_back(std::move(j));
-  }
+  nlohmann::json polygons = imaging::HubPolygonsJson(r.polygons, &r.metrics, r.um_per_px);
   return {{"success", true},
           {"model_used", r.model},
           {"threshold_used", r.threshold},

@@ -12,14 +12,19 @@
 #include "api/health_routes.h"
 #include "api/http_server.h"
 #include "api/hub_routes.h"
+#include "api/hub_service_routes.h"
 #include "api/kserve_routes.h"
 #include "api/pd_routes.h"
+#include "api/rate_limit.h"
 #include "api/router.h"
+#include "api/static_files.h"
 #include "common/logging.h"
 #include "engine/backend.h"
 #include "engine/engine.h"
+#include "hub/hub.h"
 #include "metrics/metrics.h"
 #include "pipeline/segment_service.h"
+#include "pipeline/task_pool.h"
 #include "tools/build_info.h"
 #include "tools/engine_setup.h"
 #include "tools/serve_options.h"
@@ -48,6 +53,9 @@ struct Server {
   engine::BackendRegistry backends;
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<pipeline::SegmentService> segmenter;
+  std::unique_ptr<hub::Hub> hub;
+  std::unique_ptr<pipeline::TaskPool> api_pool;
+  std::unique_ptr<api::RateLimiter> limiter;
   std::atomic<bool> shutting_down{false};
   std::unique_ptr<api::Router> router;
   std::unique_ptr<api::HttpServer> http;
@@ -81,6 +89,33 @@ Status RegisterSegmentation(const ServeOptions& o, Server* s) {
   return api::RegisterKserveRoutes(s->router.get(), kserve);
 }
 
+// The Hub service (projects, images, jobs, users, exports) and the web UI.
+Status RegisterHubService(const ServeOptions& o, Server* s) {
+  hub::HubOptions ho;
+  ho.data_dir = o.data_dir;
+  ho.db_url = o.db_url;
+  ho.limits.max_bytes = static_cast<uint64_t>(o.max_image_bytes);
+  ho.max_in_flight = o.max_in_flight;
+  SEGHUB_ASSIGN_OR_RETURN(s->hub, hub::Hub::Open(ho, s->segmenter.get()));
+  s->api_pool = std::make_unique<pipeline::TaskPool>(o.api_threads, 4096);
+  if (!o.no_rate_limit) {
+    s->limiter = std::make_unique<api::RateLimiter>(api::HubDefaultRateLimits(), nullptr);
+  }
+  api::HubServiceOptions hs;
+  hs.hub = s->hub.get();
+  hs.pool = s->api_pool.get();
+  hs.limiter = s->limiter.get();
+  hs.version = std::string(Version());
+  SEGHUB_RETURN_IF_ERROR(api::RegisterHubServiceRoutes(s->router.get(), hs));
+  std::error_code ec;
+  if (std::filesystem::is_directory(o.web_dir, ec)) {
+    SEGHUB_RETURN_IF_ERROR(api::AddStaticFiles(s->router.get(), o.web_dir));
+  } else {
+    SEGHUB_LOG_WARN("no web UI: {} is not a folder (--web)", o.web_dir);
+  }
+  return Status::Ok();
+}
+
 Status StartServer(const ServeOptions& o, Server* s) {
   std::error_code ec;
   std::filesystem::create_directories(o.data_dir, ec);
@@ -106,6 +141,7 @@ Status StartServer(const ServeOptions& o, Server* s) {
   api::PdRoutesOptions pd;  // model "pd_unet1d": 404 from /api/v1/pd/analyze when absent
   pd.engine = s->engine.get();
   SEGHUB_RETURN_IF_ERROR(api::RegisterPdRoutes(s->router.get(), pd));
+  SEGHUB_RETURN_IF_ERROR(RegisterHubService(o, s));
 
   api::HttpServerOptions so;
   so.host = o.host;
@@ -121,10 +157,14 @@ Status StartServer(const ServeOptions& o, Server* s) {
 void StopServer(Server* s) {
   s->shutting_down = true;
   if (s->http) s->http->StopAccepting();
+  // The runner stops claiming; jobs it had started stay `processing` in the database and are
+  // picked up again at the next start, so a shutdown loses nothing.
+  if (s->hub) s->hub->Stop();
   // Running batches finish and their images are post-processed before the pool stops.
   if (s->engine) s->engine->Shutdown();
   if (s->segmenter) s->segmenter->Shutdown();
   if (s->http) s->http->Stop();
+  if (s->api_pool) s->api_pool->Stop();
 }
 
 int RunServe(CLI::App* cmd, ServeOptions* o) {

@@ -72,6 +72,17 @@ void AddServeOptions(CLI::App* app, ServeOptions* o) {
   AddOption(app, "port", &o->port, "TCP port; 0 picks a free one")->check(CLI::Range(0, 65535));
   AddOption(app, "data", &o->data_dir, "Directory for uploads, results and the database");
   AddOption(app, "models", &o->models_dir, "Model repository (one folder per model)");
+  AddOption(app, "db", &o->db_url,
+            "Database URL: postgres://user:pass@host:port/db; empty = SQLite in --data");
+  AddOption(app, "web", &o->web_dir, "Folder of the web UI served at / (skipped when absent)");
+  AddOption(app, "api-threads", &o->api_threads, "Threads serving Hub service requests")
+      ->check(CLI::Range(1, 256));
+  AddOption(app, "max-in-flight", &o->max_in_flight,
+            "Queued images the job runner keeps in the segmenter at once")
+      ->check(CLI::Range(1, 4096));
+  app->add_flag("--no-rate-limit", o->no_rate_limit, "Disable per-client rate limits (benchmarks)")
+      ->envname(EnvNameFor("no-rate-limit"))
+      ->capture_default_str();
   AddOption(app, "memory-budget", &o->memory_budget,
             "Memory the engine may use for weights and activations (e.g. 8GiB)");
   AddOption(app, "threads", &o->threads, "Compute threads for inference; 0 = all cores")

@@ -22,6 +22,11 @@ struct ServeOptions {
   int port = 8080;  // 0: any free port
   std::string data_dir = "./data";
   std::string models_dir = "./models";
+  std::string db_url;             // empty: SQLite in the data directory
+  std::string web_dir = "./web";  // the browser UI; served at / when the folder exists
+  int api_threads = 8;            // Hub service request threads (they may block on the database)
+  int max_in_flight = 16;         // images the job runner keeps in the segmenter at once
+  bool no_rate_limit = false;
   std::string memory_budget = "8GiB";
   int threads = 0;  // 0: all cores
   int io_threads = 2;

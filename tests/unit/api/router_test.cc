@@ -115,6 +115,64 @@ TEST_F(RouterTest, HeadFallsBackToGet) {
   EXPECT_EQ(Dispatch(router_, "HEAD", "/health").status, 200);
 }
 
+TEST_F(RouterTest, CatchAllTakesTheRestButLiteralsAndParamsWin) {
+  for (const char* p : {"/{*rest}", "/v2/files/{*path}"}) {
+    ASSERT_TRUE(
+        router_
+            .AddSync("GET", p,
+                     [](const HttpRequest& req) { return HttpResponse::Text(200, EchoRoute(req)); })
+            .ok());
+  }
+  EXPECT_EQ(Dispatch(router_, "GET", "/health").body, "/health");
+  EXPECT_EQ(Dispatch(router_, "GET", "/v2/models/stats").body, "/v2/models/stats");
+  EXPECT_EQ(Dispatch(router_, "GET", "/v2/models/unet").body, "/v2/models/{model} model=unet");
+  EXPECT_EQ(Dispatch(router_, "GET", "/").body, "/{*rest} rest=");
+  EXPECT_EQ(Dispatch(router_, "GET", "/ui/a%20b/c.js").body, "/{*rest} rest=ui/a b/c.js");
+  EXPECT_EQ(Dispatch(router_, "GET", "/v2/files/x/y").body, "/v2/files/{*path} path=x/y");
+  EXPECT_EQ(Dispatch(router_, "GET", "/v2/files").body, "/v2/files/{*path} path=");
+  // HEAD follows GET; a 405 from an exact route is not hidden; other methods elsewhere are 404.
+  EXPECT_EQ(Dispatch(router_, "HEAD", "/ui/x").status, 200);
+  EXPECT_EQ(Dispatch(router_, "POST", "/v2/models/x/infer").body,
+            "/v2/models/{model}/infer model=x");
+  EXPECT_EQ(Dispatch(router_, "DELETE", "/v2/models/x/infer").status, 405);
+  EXPECT_EQ(Dispatch(router_, "POST", "/nothing/here").status, 404);
+}
+
+TEST(RouterRegistrationTest, CatchAllOnlyAtTheEnd) {
+  Router router;
+  auto h = [](const HttpRequest&) { return HttpResponse::Text(200, ""); };
+  EXPECT_FALSE(router.AddSync("GET", "/{*a}/b", h).ok());
+  EXPECT_FALSE(router.AddSync("GET", "/a/{*}", h).ok());
+  EXPECT_FALSE(router.AddSync("GET", "/a/*b", h).ok());
+  EXPECT_TRUE(router.AddSync("GET", "/a/{*b}", h).ok());
+}
+
+TEST(RouterWebSocketTest, MatchesUpgradeRoutesAndAnswersPlainGetWith426) {
+  Router router;
+  ASSERT_TRUE(router
+                  .AddWebSocket("/ws/{room}",
+                                [](const HttpRequest&, std::shared_ptr<WebSocketConnection>)
+                                    -> Result<WebSocketCallbacks> { return WebSocketCallbacks{}; })
+                  .ok());
+  ASSERT_TRUE(
+      router
+          .AddSync("GET", "/plain", [](const HttpRequest&) { return HttpResponse::Text(200, ""); })
+          .ok());
+  HttpRequest req = Request("GET", "/ws/lobby");
+  const WebSocketAcceptor* acceptor = router.MatchWebSocket(&req);
+  ASSERT_NE(acceptor, nullptr);
+  EXPECT_EQ(req.Param("room"), "lobby");
+  EXPECT_EQ(req.route, "/ws/{room}");
+  HttpRequest plain = Request("GET", "/plain");
+  EXPECT_EQ(router.MatchWebSocket(&plain), nullptr);
+  HttpRequest missing = Request("GET", "/nope");
+  EXPECT_EQ(router.MatchWebSocket(&missing), nullptr);
+  HttpResponse r = Dispatch(router, "GET", "/ws/lobby");
+  EXPECT_EQ(r.status, 426);
+  EXPECT_EQ(r.headers["Upgrade"], "websocket");
+  EXPECT_FALSE(router.AddWebSocket("/ws/{room}", {}).ok());
+}
+
 TEST(RouterRegistrationTest, RejectsBadAndDuplicatePatterns) {
   Router router;
   auto h = [](const HttpRequest&) { return HttpResponse::Text(200, ""); };
