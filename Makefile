@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all bootstrap configure build run test test-fast bench format format-check clean
+.PHONY: all bootstrap configure build run test test-fast bench bench-ui bench-scaleout format format-check clean
 
 all: build
 
@@ -30,9 +30,17 @@ test: build format-check
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -L fast -j 2
 
-bench: build
+bench: build bench-ui bench-scaleout
 	$(BUILD)/seghub bench
 	$(BUILD)/seghub bench-segment --seconds 5
+
+# Distributed queue throughput with 1, 2 and 3 workers (real PostgreSQL and Redis).
+bench-scaleout: build
+	$(BUILD)/tests/integration/scaleout/scaleout_bench
+
+# Web editor pan/zoom frame times (headless chromium; see docs/performance.md).
+bench-ui: build
+	SEGHUB_BINARY=$(BUILD)/seghub node tests/e2e/bench_editor.mjs
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

@@ -13,9 +13,11 @@ PACKAGES=(
   # service
   libboost-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libssl-dev libsodium-dev libzip-dev
   # storage and scale-out
-  libsqlite3-dev libpqxx-dev libhiredis-dev postgresql
+  libsqlite3-dev libpqxx-dev libhiredis-dev postgresql redis-server
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev prometheus
+  # deployment file checks (tests/deploy/validate_deploy.py)
+  python3-yaml
   # web UI (uPlot via npm) and the browser end-to-end tests
   chromium nodejs npm
 )

@@ -16,7 +16,10 @@ struct Probes {
   bool ShuttingDown() const {
     return options.shutting_down != nullptr && options.shutting_down->load();
   }
-  bool Ready() const { return LoadingFinished() && !ShuttingDown(); }
+  std::string DependencyError() const {
+    return options.dependency_error ? options.dependency_error() : "";
+  }
+  bool Ready() const { return LoadingFinished() && !ShuttingDown() && DependencyError().empty(); }
 
   int ModelsLoaded(bool* any_gpu) const {
     if (options.engine == nullptr) return 0;
@@ -40,9 +43,9 @@ struct Probes {
 
   HttpResponse ReadyProbe() const {
     if (Ready()) return HttpResponse::Json(200, {{"ready", true}});
-    std::string reason = ShuttingDown()      ? "shutting down"
-                         : LoadingFinished() ? ""
-                                             : "models are still loading";
+    std::string reason = ShuttingDown()       ? "shutting down"
+                         : !LoadingFinished() ? "models are still loading"
+                                              : DependencyError();
     return HttpResponse::Json(503, {{"ready", false}, {"reason", reason}});
   }
 

@@ -4,11 +4,13 @@
 // Liveness (/health, /v2/health/live) is 200 whenever the process answers; /health keeps the
 // Hub's body {status, timestamp, models_loaded, gpu_available}. Readiness (/ready,
 // /v2/health/ready) is 200 once the engine finished its initial loading and the process is not
-// shutting down; otherwise 503. /startup only reports whether initial loading finished.
+// shutting down and its dependencies (the database) answer; otherwise 503 with the reason. /startup
+// only reports whether initial loading finished.
 #ifndef SEGHUB_API_HEALTH_ROUTES_H_
 #define SEGHUB_API_HEALTH_ROUTES_H_
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include "api/router.h"
@@ -25,6 +27,9 @@ struct HealthOptions {
   bool gpu_available = false;  // a CUDA device is usable by some backend
   // Set by the caller when shutdown begins, so load balancers stop routing here first.
   const std::atomic<bool>* shutting_down = nullptr;
+  // Optional: why a dependency (the database) is unusable, "" when fine. Called on io threads, so
+  // it must only read a cached state (see hub::Hub::dependency_error()).
+  std::function<std::string()> dependency_error;
 };
 
 // Registers the probe routes. Everything in `options` must outlive the router. The handlers are

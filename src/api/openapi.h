@@ -13,10 +13,10 @@
 namespace seghub::api {
 
 struct RouteDoc {
-  std::string summary;
-  std::string tag;
-  std::string body;                // "", "json" or "multipart"
-  std::vector<std::string> query;  // query parameter names
+  std::string summary = {};
+  std::string tag = {};
+  std::string body = {};                // "", "json" or "multipart"
+  std::vector<std::string> query = {};  // query parameter names
   std::string produces = "application/json";
   bool auth = true;
 };

@@ -250,4 +250,11 @@ Responder Router::WithMetrics(const HttpRequest& request, const std::string& rou
   });
 }
 
+std::vector<std::pair<std::string, std::string>> Router::Routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(routes_.size());
+  for (const Route& r : routes_) out.emplace_back(r.method, r.pattern);
+  return out;
+}
+
 }  // namespace seghub::api

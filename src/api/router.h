@@ -77,6 +77,9 @@ class Router {
     std::vector<std::string> allowed_methods;   // when the path matched other methods only
     Status status;                              // kInvalidArgument on a bad escape in the path
   };
+  // Every registered (method, pattern), in registration order: for documentation checks.
+  std::vector<std::pair<std::string, std::string>> Routes() const;
+
   // Exposed for tests; `path` is percent-encoded (as on the wire).
   MatchResult Match(std::string_view method, std::string_view path) const;
 

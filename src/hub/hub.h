@@ -11,10 +11,13 @@
 #ifndef SEGHUB_HUB_HUB_H_
 #define SEGHUB_HUB_HUB_H_
 
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/clock.h"
@@ -25,23 +28,42 @@
 #include "hub/job_queue.h"
 #include "hub/job_runner.h"
 #include "hub/project_service.h"
+#include "hub/redis_event_relay.h"
+#include "hub/redis_job_queue.h"
+#include "hub/sql_job_queue.h"
 #include "hub/tokens.h"
 #include "hub/users.h"
+#include "metrics/metrics.h"
 #include "pipeline/segment_service.h"
 #include "storage/blob_store.h"
 #include "storage/database.h"
+#include "storage/redis_client.h"
 
 namespace seghub::hub {
 
 struct HubOptions {
   std::filesystem::path data_dir = "./data";
   std::string db_url;  // empty: sqlite:<data_dir>/seghub.db
+  // empty: the queue lives in the database and this process runs the jobs. "redis://…": jobs are
+  // delivered over Redis Streams to `seghub worker` processes, and live events are relayed
+  // between processes over Redis pub/sub.
+  std::string queue_url;
+  // Run jobs in this process. Default: only without queue_url (workers run them otherwise).
+  std::optional<bool> run_jobs;
   int db_pool_size = 25;
   imaging::DecodeLimits limits;
   std::string worker_id;   // empty: host name + pid
   int max_in_flight = 16;  // images the runner has in the segmenter at once
   std::chrono::milliseconds lease{30000};
+  // With queue_url: a delivered job unacknowledged this long (its worker died) is taken over.
+  std::chrono::milliseconds reclaim_idle{60000};
   const Clock* clock = nullptr;
+  // Optional: gauges seghub_hub_jobs{status}, seghub_hub_queue_depth and
+  // seghub_hub_runner_in_flight, refreshed every 2 s. Must outlive the Hub.
+  metrics::Registry* registry = nullptr;
+  // Where the job runner reads image bytes; null: this Hub's own blob store. A `seghub worker`
+  // passes an HttpBlobSource (the API's store over signed URLs). Must outlive the Hub.
+  const storage::BlobSource* job_blobs = nullptr;
 };
 
 struct SegmentSubmission {
@@ -76,6 +98,8 @@ class Hub {
   Result<QueueCounts> ProjectQueue(const std::string& user_id, const std::string& project_id);
   // Readiness: the database answers.
   Status Ping();
+  // The last background ping's error ("" when the database answered). Cheap: safe on io threads.
+  std::string dependency_error() const;
 
   UserService& users() { return *users_; }
   ProjectService& projects() { return *projects_; }
@@ -84,11 +108,15 @@ class Hub {
   EventBus& events() { return events_; }
   JobQueue& queue() { return *queue_; }
   storage::Database& db() { return *db_; }
+  storage::BlobStore& blobs() { return *blobs_; }
+  // Null when this process does not run jobs.
+  JobRunner* runner() { return runner_.get(); }
   pipeline::SegmentService& segmenter() { return *segmenter_; }
 
  private:
   Hub() = default;
   Status Init(HubOptions options, pipeline::SegmentService* segmenter);
+  Status InitQueue();
 
   HubOptions options_;
   const Clock* clock_ = nullptr;
@@ -100,9 +128,25 @@ class Hub {
   std::unique_ptr<UserService> users_;
   std::unique_ptr<ProjectService> projects_;
   std::unique_ptr<ImageService> images_;
-  std::unique_ptr<JobQueue> queue_;
-  std::unique_ptr<JobRunner> runner_;
+  std::unique_ptr<SqlJobQueue> sql_queue_;
+  std::unique_ptr<storage::RedisClient> redis_;  // with queue_url
+  std::unique_ptr<RedisJobQueue> redis_queue_;   // with queue_url
+  std::unique_ptr<RedisEventRelay> relay_;       // with queue_url
+  JobQueue* queue_ = nullptr;                    // sql_queue_ or redis_queue_
+  std::unique_ptr<JobRunner> runner_;            // null when workers run the jobs
   std::unique_ptr<ExportService> exports_;
+
+  // Pings the database every 2 s so readiness never blocks on a dead server.
+  void MonitorLoop();
+  void RefreshMetrics();
+  metrics::Family<metrics::Gauge>* jobs_gauge_ = nullptr;
+  metrics::Gauge* depth_gauge_ = nullptr;
+  metrics::Gauge* in_flight_gauge_ = nullptr;
+  mutable std::mutex monitor_mu_;
+  std::condition_variable monitor_cv_;
+  bool monitor_stop_ = false;     // guarded by monitor_mu_
+  std::string dependency_error_;  // guarded by monitor_mu_
+  std::thread monitor_;
 };
 
 }  // namespace seghub::hub

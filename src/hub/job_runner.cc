@@ -48,7 +48,7 @@ pipeline::SegmentRequest SegmentRequestFromParams(const nlohmann::json& params) 
   return req;
 }
 
-JobRunner::JobRunner(JobQueue* queue, storage::Database* db, storage::BlobStore* blobs,
+JobRunner::JobRunner(JobQueue* queue, storage::Database* db, const storage::BlobSource* blobs,
                      pipeline::SegmentService* segmenter, EventBus* events, const Clock* clock,
                      JobRunnerOptions options)
     : queue_(queue),

@@ -39,7 +39,8 @@
 #include "hub/event_bus.h"
 #include "hub/job_queue.h"
 #include "pipeline/segment_service.h"
-#include "storage/blob_store.h"
+#include "storage/blob_source.h"
+#include "storage/blob_store.h"  // Sha256Hex (ResultCacheKey); BlobStore is a BlobSource
 #include "storage/database.h"
 
 namespace seghub::hub {
@@ -73,7 +74,7 @@ pipeline::SegmentRequest SegmentRequestFromParams(const nlohmann::json& params);
 
 class JobRunner {
  public:
-  JobRunner(JobQueue* queue, storage::Database* db, storage::BlobStore* blobs,
+  JobRunner(JobQueue* queue, storage::Database* db, const storage::BlobSource* blobs,
             pipeline::SegmentService* segmenter, EventBus* events, const Clock* clock,
             JobRunnerOptions options);
   ~JobRunner();  // Stop()
@@ -129,7 +130,7 @@ class JobRunner {
 
   JobQueue* const queue_;
   storage::Database* const db_;
-  storage::BlobStore* const blobs_;
+  const storage::BlobSource* const blobs_;
   pipeline::SegmentService* const segmenter_;
   EventBus* const events_;
   const Clock* const clock_;

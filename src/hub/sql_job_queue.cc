@@ -38,6 +38,29 @@ JobInfo JobFromRow(const storage::Row& r) {
   return j;
 }
 
+// What a claim reads, in ClaimedFromRow's order.
+constexpr const char* kClaimColumns =
+    "j.id, j.batch_id, j.image_id, j.project_id, j.user_id, j.model, j.params_json, j.priority, "
+    "j.attempts, i.blob_key";
+
+// A ClaimedJob from kClaimColumns, with a fresh claim token.
+ClaimedJob ClaimedFromRow(const storage::Row& row) {
+  ClaimedJob job;
+  job.id = row.Text(0);
+  job.batch_id = row.Text(1);
+  job.image_id = row.Text(2);
+  job.project_id = row.Text(3);
+  job.user_id = row.Text(4);
+  job.model = row.Text(5);
+  job.params = nlohmann::json::parse(row.Text(6), nullptr, /*allow_exceptions=*/false);
+  if (job.params.is_discarded()) job.params = nlohmann::json::object();
+  job.priority = static_cast<int>(row.Int(7));
+  job.attempts = static_cast<int>(row.Int(8));
+  job.blob_key = row.Text(9);
+  job.claim_token = NewId();
+  return job;
+}
+
 // Sets the image's status (and error: NULL when empty).
 Status SetImageStatus(Connection& conn, const std::string& image_id, const char* status,
                       const std::string& error, int64_t now) {
@@ -135,31 +158,17 @@ Result<bool> SqlJobQueue::ClaimOne(Connection& conn, const std::string& worker, 
                                    std::vector<ClaimedJob>* out) {
   const std::string lock =
       db_->dialect() == Dialect::kPostgres ? " FOR UPDATE OF j SKIP LOCKED" : "";
-  SEGHUB_ASSIGN_OR_RETURN(
-      auto r, conn.Query("SELECT j.id, j.batch_id, j.image_id, j.project_id, j.user_id, "
-                         "j.model, j.params_json, j.priority, j.attempts, i.blob_key "
-                         "FROM jobs j JOIN images i ON i.id = j.image_id "
-                         "LEFT JOIN queue_users q ON q.user_id = j.user_id "
-                         "WHERE j.status = 'queued' AND j.available_at <= ? "
-                         "ORDER BY j.priority DESC, COALESCE(q.served_seq, 0) ASC, "
-                         "j.created_at ASC, j.id ASC LIMIT 1" +
-                             lock,
-                         {now}));
+  SEGHUB_ASSIGN_OR_RETURN(auto r,
+                          conn.Query(std::string("SELECT ") + kClaimColumns +
+                                         " FROM jobs j JOIN images i ON i.id = j.image_id "
+                                         "LEFT JOIN queue_users q ON q.user_id = j.user_id "
+                                         "WHERE j.status = 'queued' AND j.available_at <= ? "
+                                         "ORDER BY j.priority DESC, COALESCE(q.served_seq, 0) ASC, "
+                                         "j.created_at ASC, j.id ASC LIMIT 1" +
+                                         lock,
+                                     {now}));
   if (r.empty()) return false;
-  const storage::Row& row = r.rows[0];
-  ClaimedJob job;
-  job.id = row.Text(0);
-  job.batch_id = row.Text(1);
-  job.image_id = row.Text(2);
-  job.project_id = row.Text(3);
-  job.user_id = row.Text(4);
-  job.model = row.Text(5);
-  job.params = nlohmann::json::parse(row.Text(6), nullptr, /*allow_exceptions=*/false);
-  if (job.params.is_discarded()) job.params = nlohmann::json::object();
-  job.priority = static_cast<int>(row.Int(7));
-  job.attempts = static_cast<int>(row.Int(8));
-  job.blob_key = row.Text(9);
-  job.claim_token = NewId();
+  ClaimedJob job = ClaimedFromRow(r.rows[0]);
   SEGHUB_ASSIGN_OR_RETURN(
       int64_t changed,
       conn.Execute("UPDATE jobs SET status = 'processing', claim_token = ?, worker = ?, "
@@ -306,6 +315,105 @@ Result<int64_t> SqlJobQueue::RecoverAbandoned(bool all_processing) {
   });
   if (!s.ok()) return s;
   return recovered;
+}
+
+Result<std::optional<ClaimedJob>> SqlJobQueue::ClaimById(const std::string& job_id,
+                                                         const std::string& worker,
+                                                         std::chrono::milliseconds lease) {
+  const int64_t now = NowMs();
+  std::optional<ClaimedJob> out;
+  Status s = db_->Transact([&](Connection& conn) -> Status {
+    SEGHUB_ASSIGN_OR_RETURN(out, ClaimByIdIn(conn, job_id, worker, now, now + lease.count()));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Result<std::optional<ClaimedJob>> SqlJobQueue::ClaimByIdIn(Connection& conn, const std::string& id,
+                                                           const std::string& worker, int64_t now,
+                                                           int64_t lease_until) {
+  // PostgreSQL: lock the row so a concurrent cancel or claim of the same id waits for us.
+  const std::string lock = db_->dialect() == Dialect::kPostgres ? " FOR UPDATE OF j" : "";
+  SEGHUB_ASSIGN_OR_RETURN(
+      auto r, conn.Query(std::string("SELECT ") + kClaimColumns +
+                             ", j.status, j.available_at, j.lease_until, j.claim_token FROM jobs j "
+                             "JOIN images i ON i.id = j.image_id WHERE j.id = ?" +
+                             lock,
+                         {id}));
+  if (r.empty()) return std::optional<ClaimedJob>();
+  const storage::Row& row = r.rows[0];
+  const std::string status = row.Text(10);
+  const bool runnable = status == kJobQueued && row.Int(11) <= now;
+  const bool abandoned = status == kJobProcessing && (row.IsNull(12) || row.Int(12) < now);
+  if (!runnable && !abandoned) return std::optional<ClaimedJob>();
+  ClaimedJob job = ClaimedFromRow(row);
+  if (abandoned) {
+    // Its worker died holding it: a lost attempt, as in RecoverAbandoned (poison images).
+    ++job.attempts;
+    if (job.attempts >= options_.max_attempts) {
+      const std::string error = "the worker processing this job stopped";
+      SEGHUB_RETURN_IF_ERROR(conn.Execute("UPDATE jobs SET status = 'failed', attempts = ?, "
+                                          "error = ?, lease_until = NULL, updated_at = ?, "
+                                          "finished_at = ? WHERE id = ?",
+                                          {int64_t{job.attempts}, error, now, now, id})
+                                 .status());
+      SEGHUB_RETURN_IF_ERROR(SetImageStatus(conn, job.image_id, kJobFailed, error, now));
+      return std::optional<ClaimedJob>();
+    }
+  }
+  SEGHUB_ASSIGN_OR_RETURN(
+      int64_t changed,
+      conn.Execute("UPDATE jobs SET status = 'processing', claim_token = ?, worker = ?, "
+                   "lease_until = ?, attempts = ?, updated_at = ? WHERE id = ? AND status = ?",
+                   {job.claim_token, worker, lease_until, int64_t{job.attempts}, now, id, status}));
+  if (changed != 1) return Internal("claimed job " + id + " changed under the claim");
+  SEGHUB_RETURN_IF_ERROR(SetImageStatus(conn, job.image_id, kJobProcessing, "", now));
+  return std::optional<ClaimedJob>(std::move(job));
+}
+
+namespace {
+QueuedJobRef QueuedFromRow(const storage::Row& row) {
+  QueuedJobRef ref;
+  ref.id = row.Text(0);
+  ref.user_id = row.Text(1);
+  ref.priority = static_cast<int>(row.Int(2));
+  ref.available_at_ms = row.Int(3);
+  return ref;
+}
+}  // namespace
+
+Result<std::vector<QueuedJobRef>> SqlJobQueue::QueuedJobs(const std::vector<std::string>& job_ids) {
+  std::vector<QueuedJobRef> out;
+  constexpr size_t kChunk = 200;  // well under every driver's bound-parameter limit
+  for (size_t begin = 0; begin < job_ids.size(); begin += kChunk) {
+    const size_t end = std::min(job_ids.size(), begin + kChunk);
+    std::string marks;
+    SqlParams params;
+    for (size_t i = begin; i < end; ++i) {
+      marks += marks.empty() ? "?" : ", ?";
+      params.push_back(job_ids[i]);
+    }
+    SEGHUB_ASSIGN_OR_RETURN(auto r,
+                            db_->Query("SELECT id, user_id, priority, available_at FROM jobs "
+                                       "WHERE status = 'queued' AND id IN (" +
+                                           marks + ")",
+                                       params));
+    for (const storage::Row& row : r.rows) out.push_back(QueuedFromRow(row));
+  }
+  return out;
+}
+
+Result<std::vector<QueuedJobRef>> SqlJobQueue::ListQueued(const std::string& after_id,
+                                                          int64_t updated_before_ms, int limit) {
+  SEGHUB_ASSIGN_OR_RETURN(auto r,
+                          db_->Query("SELECT id, user_id, priority, available_at FROM jobs "
+                                     "WHERE status = 'queued' AND id > ? AND available_at <= ? AND "
+                                     "updated_at < ? ORDER BY id LIMIT ?",
+                                     {after_id, NowMs(), updated_before_ms, int64_t{limit}}));
+  std::vector<QueuedJobRef> out;
+  for (const storage::Row& row : r.rows) out.push_back(QueuedFromRow(row));
+  return out;
 }
 
 Result<JobInfo> SqlJobQueue::GetJob(const std::string& job_id) {

@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,13 @@ namespace seghub::hub {
 struct SqlJobQueueOptions {
   int max_attempts = 3;
   std::chrono::milliseconds backoff_base{1000};  // retry n waits base * 4^(n-1)
+};
+
+// A queued job as a delivery layer (RedisJobQueue) needs it: where to publish it, and when.
+struct QueuedJobRef {
+  std::string id, user_id;
+  int priority = 0;
+  int64_t available_at_ms = 0;
 };
 
 class SqlJobQueue : public JobQueue {
@@ -57,9 +65,26 @@ class SqlJobQueue : public JobQueue {
   // The current time as the queue stores it (unix ms). Any thread.
   int64_t NowMs() const;
 
+  // For a delivery layer that hands out job ids (RedisJobQueue; any thread). Claims this one job
+  // for `worker` when it is queued and runnable, or processing under an expired lease (its
+  // worker died: that lost attempt counts, as in RecoverAbandoned, and a job out of attempts is
+  // failed instead). nullopt when it is not claimable: done, failed, cancelled, gone, backing
+  // off, or leased to a live worker. No round-robin bookkeeping: the caller orders deliveries.
+  Result<std::optional<ClaimedJob>> ClaimById(const std::string& job_id, const std::string& worker,
+                                              std::chrono::milliseconds lease);
+  // Those of `job_ids` that are queued, in no particular order. Any thread.
+  Result<std::vector<QueuedJobRef>> QueuedJobs(const std::vector<std::string>& job_ids);
+  // Up to `limit` queued jobs with id > after_id (ids ascending: page with the last id) that are
+  // runnable now and were last updated before updated_before_ms. Any thread.
+  Result<std::vector<QueuedJobRef>> ListQueued(const std::string& after_id,
+                                               int64_t updated_before_ms, int limit);
+
  private:
   Result<bool> ClaimOne(storage::Connection& conn, const std::string& worker, int64_t now,
                         int64_t lease_until, int64_t* served_seq, std::vector<ClaimedJob>* out);
+  Result<std::optional<ClaimedJob>> ClaimByIdIn(storage::Connection& conn, const std::string& id,
+                                                const std::string& worker, int64_t now,
+                                                int64_t lease_until);
   Status CancelIn(storage::Connection& conn, const std::vector<std::string>& ids,
                   const std::string& user_id, std::vector<std::string>* cancelled);
   Result<QueueCounts> Counts(const std::string& where, const storage::SqlParams& params);

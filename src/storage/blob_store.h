@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "storage/blob_source.h"
 
 namespace seghub::storage {
 
@@ -24,7 +25,7 @@ std::string Sha256Hex(std::string_view bytes);
 // True for a well-formed key: exactly 64 lowercase hex digits. Any thread.
 bool IsValidBlobKey(std::string_view key);
 
-class BlobStore {
+class BlobStore : public BlobSource {
  public:
   // Creates `root` and `root/tmp` when missing. kUnavailable when they cannot be created.
   static Result<std::unique_ptr<BlobStore>> Open(std::filesystem::path root);
@@ -33,7 +34,7 @@ class BlobStore {
   Result<std::string> Put(std::string_view bytes);
   // The bytes stored under `key`: kNotFound when absent, kInvalidArgument for a malformed key.
   // Any thread.
-  Result<std::string> Get(std::string_view key) const;
+  Result<std::string> Get(std::string_view key) const override;
   // False for an absent or malformed key. Any thread.
   bool Contains(std::string_view key) const;
   // Deletes the blob: kNotFound when absent, kInvalidArgument for a malformed key. Any thread.

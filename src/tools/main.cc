@@ -9,6 +9,7 @@
 #include "tools/segment_command.h"
 #include "tools/serve_command.h"
 #include "tools/version_command.h"
+#include "tools/worker_command.h"
 #if defined(SEGHUB_WITH_TORCH) && SEGHUB_WITH_TORCH
 #include "tools/train_command.h"
 #endif
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   CLI::App app{"seghub: cell segmentation inference server"};
   app.require_subcommand(1);
   seghub::tools::AddServeCommand(app);
+  seghub::tools::AddWorkerCommand(app);
   seghub::tools::AddVersionCommand(app);
   seghub::tools::AddBenchCommand(app);
   seghub::tools::AddTuneCommand(app);

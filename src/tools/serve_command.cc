@@ -9,6 +9,7 @@
 #include <iostream>
 #include <memory>
 
+#include "api/blob_routes.h"
 #include "api/health_routes.h"
 #include "api/http_server.h"
 #include "api/hub_routes.h"
@@ -21,31 +22,19 @@
 #include "common/logging.h"
 #include "engine/backend.h"
 #include "engine/engine.h"
+#include "hub/blob_urls.h"
 #include "hub/hub.h"
+#include "hub/tokens.h"
 #include "metrics/metrics.h"
 #include "pipeline/segment_service.h"
 #include "pipeline/task_pool.h"
 #include "tools/build_info.h"
 #include "tools/engine_setup.h"
 #include "tools/serve_options.h"
+#include "tools/shutdown_signals.h"
 
 namespace seghub::tools {
 namespace {
-
-// Blocks SIGINT/SIGTERM in the calling thread; threads started afterwards inherit the mask, so
-// the signal is only ever taken by sigwait() in main, outside any async-signal context.
-sigset_t BlockShutdownSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
-}
-
-std::string UrlHost(const std::string& host) {
-  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
-}
 
 // Everything that lives for the duration of `serve`, destroyed in reverse order.
 struct Server {
@@ -56,6 +45,7 @@ struct Server {
   std::unique_ptr<hub::Hub> hub;
   std::unique_ptr<pipeline::TaskPool> api_pool;
   std::unique_ptr<api::RateLimiter> limiter;
+  std::unique_ptr<hub::BlobUrlSigner> blob_signer;
   std::atomic<bool> shutting_down{false};
   std::unique_ptr<api::Router> router;
   std::unique_ptr<api::HttpServer> http;
@@ -94,6 +84,9 @@ Status RegisterHubService(const ServeOptions& o, Server* s) {
   hub::HubOptions ho;
   ho.data_dir = o.data_dir;
   ho.db_url = o.db_url;
+  ho.db_pool_size = o.db_pool;
+  ho.queue_url = o.queue_url;
+  ho.registry = &s->registry;
   ho.limits.max_bytes = static_cast<uint64_t>(o.max_image_bytes);
   ho.max_in_flight = o.max_in_flight;
   SEGHUB_ASSIGN_OR_RETURN(s->hub, hub::Hub::Open(ho, s->segmenter.get()));
@@ -107,6 +100,11 @@ Status RegisterHubService(const ServeOptions& o, Server* s) {
   hs.limiter = s->limiter.get();
   hs.version = std::string(Version());
   SEGHUB_RETURN_IF_ERROR(api::RegisterHubServiceRoutes(s->router.get(), hs));
+  // Workers on other machines read uploads through signed URLs (no shared filesystem).
+  SEGHUB_ASSIGN_OR_RETURN(std::string secret, hub::LoadOrCreateSecret(o.blob_secret_file));
+  s->blob_signer = std::make_unique<hub::BlobUrlSigner>(secret);
+  SEGHUB_RETURN_IF_ERROR(api::RegisterBlobRoutes(s->router.get(), &s->hub->blobs(),
+                                                 s->blob_signer.get(), s->api_pool.get()));
   std::error_code ec;
   if (std::filesystem::is_directory(o.web_dir, ec)) {
     SEGHUB_RETURN_IF_ERROR(api::AddStaticFiles(s->router.get(), o.web_dir));
@@ -136,6 +134,7 @@ Status StartServer(const ServeOptions& o, Server* s) {
   health.registry = &s->registry;
   health.version = std::string(Version());
   health.shutting_down = &s->shutting_down;
+  health.dependency_error = [s] { return s->hub ? s->hub->dependency_error() : std::string(); };
   SEGHUB_RETURN_IF_ERROR(api::RegisterHealthRoutes(s->router.get(), health));
   SEGHUB_RETURN_IF_ERROR(RegisterSegmentation(o, s));
   api::PdRoutesOptions pd;  // model "pd_unet1d": 404 from /api/v1/pd/analyze when absent
@@ -186,9 +185,8 @@ int RunServe(CLI::App* cmd, ServeOptions* o) {
   }
   // Tests and scripts parse this line to learn the port when --port 0 was given.
   SEGHUB_LOG_INFO("listening on http://{}:{}", UrlHost(o->host), server.http->port());
-  int sig = 0;
-  sigwait(&signals, &sig);
-  SEGHUB_LOG_INFO("received {}; shutting down", strsignal(sig));
+  std::string sig = WaitForShutdownSignal(signals);
+  SEGHUB_LOG_INFO("received {}; shutting down", sig);
   StopServer(&server);
   SEGHUB_LOG_INFO("stopped");
   return 0;

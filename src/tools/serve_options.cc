@@ -2,19 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 
 #include "common/units.h"
 
 namespace seghub::tools {
 namespace {
-
-// Adds --name bound to *value, with its SEGHUB_* variable and default shown in --help.
-template <typename T>
-CLI::Option* AddOption(CLI::App* app, const std::string& name, T* value, const std::string& help) {
-  return app->add_option("--" + name, *value, help)
-      ->envname(EnvNameFor(name))
-      ->capture_default_str();
-}
 
 Status ApplyConfigItem(CLI::App* app, const CLI::ConfigItem& item) {
   std::string key = item.name;
@@ -49,6 +42,8 @@ Status ApplyConfigFile(CLI::App* app, const std::string& path) {
   return Status::Ok();
 }
 
+}  // namespace
+
 Status ParsePositiveBytes(const std::string& flag, const std::string& text, int64_t* out) {
   Result<int64_t> bytes = ParseBytes(text);
   if (!bytes.ok()) return InvalidArgument("--" + flag + ": " + bytes.status().message());
@@ -56,8 +51,6 @@ Status ParsePositiveBytes(const std::string& flag, const std::string& text, int6
   *out = *bytes;
   return Status::Ok();
 }
-
-}  // namespace
 
 std::string EnvNameFor(const std::string& long_name) {
   std::string env = "SEGHUB_";
@@ -74,6 +67,11 @@ void AddServeOptions(CLI::App* app, ServeOptions* o) {
   AddOption(app, "models", &o->models_dir, "Model repository (one folder per model)");
   AddOption(app, "db", &o->db_url,
             "Database URL: postgres://user:pass@host:port/db; empty = SQLite in --data");
+  AddOption(app, "queue", &o->queue_url,
+            "Job queue: empty = in the database, run here; redis://host:port = Redis Streams, "
+            "run by `seghub worker` processes");
+  AddOption(app, "db-pool", &o->db_pool, "Database connections in the pool")
+      ->check(CLI::Range(1, 1000));
   AddOption(app, "web", &o->web_dir, "Folder of the web UI served at / (skipped when absent)");
   AddOption(app, "api-threads", &o->api_threads, "Threads serving Hub service requests")
       ->check(CLI::Range(1, 256));
@@ -95,6 +93,9 @@ void AddServeOptions(CLI::App* app, ServeOptions* o) {
   app->add_flag("--no-warmup", o->no_warmup, "Skip the warm-up inference after loading a model")
       ->envname(EnvNameFor("no-warmup"))
       ->capture_default_str();
+  AddOption(app, "blob-secret-file", &o->blob_secret_file,
+            "Secret shared by API servers and workers for internal blob URLs; empty = "
+            "<data>/blob.secret (created when missing)");
   AddOption(app, "config", &o->config_file,
             "TOML file of `key = value` lines (keys as the flag names); flags and SEGHUB_* "
             "variables override it");
@@ -106,6 +107,9 @@ Status FinalizeServeOptions(CLI::App* app, ServeOptions* o) {
       ParsePositiveBytes("memory-budget", o->memory_budget, &o->memory_budget_bytes));
   SEGHUB_RETURN_IF_ERROR(ParsePositiveBytes("max-body", o->max_body, &o->max_body_bytes));
   SEGHUB_RETURN_IF_ERROR(ParsePositiveBytes("max-image", o->max_image, &o->max_image_bytes));
+  if (o->blob_secret_file.empty()) {
+    o->blob_secret_file = (std::filesystem::path(o->data_dir) / "blob.secret").string();
+  }
   return Status::Ok();
 }
 

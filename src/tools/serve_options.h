@@ -23,6 +23,8 @@ struct ServeOptions {
   std::string data_dir = "./data";
   std::string models_dir = "./models";
   std::string db_url;             // empty: SQLite in the data directory
+  int db_pool = 25;               // database connections
+  std::string queue_url;          // redis://…: jobs go to `seghub worker` processes
   std::string web_dir = "./web";  // the browser UI; served at / when the folder exists
   int api_threads = 8;            // Hub service request threads (they may block on the database)
   int max_in_flight = 16;         // images the job runner keeps in the segmenter at once
@@ -35,6 +37,11 @@ struct ServeOptions {
   std::string log_level = "info";
   bool no_warmup = false;
   std::string config_file;
+  // The secret API servers and workers share to sign internal blob URLs (hub/blob_urls.h).
+  // Empty: <data>/blob.secret, filled in by FinalizeServeOptions; created on first use by
+  // hub::LoadOrCreateSecret. On machines without a shared filesystem copy the file (or point
+  // this at a mounted secret): every API server and worker must read the same bytes.
+  std::string blob_secret_file;
 
   // Filled by FinalizeServeOptions() from the strings above.
   int64_t memory_budget_bytes = 0;
@@ -53,6 +60,17 @@ Status FinalizeServeOptions(CLI::App* app, ServeOptions* options);
 
 // "memory-budget" -> "SEGHUB_MEMORY_BUDGET".
 std::string EnvNameFor(const std::string& long_name);
+
+// Adds --name bound to *value, with its SEGHUB_* variable and default shown in --help.
+template <typename T>
+CLI::Option* AddOption(CLI::App* app, const std::string& name, T* value, const std::string& help) {
+  return app->add_option("--" + name, *value, help)
+      ->envname(EnvNameFor(name))
+      ->capture_default_str();
+}
+
+// "8GiB" -> bytes; kInvalidArgument naming --flag when malformed or not positive.
+Status ParsePositiveBytes(const std::string& flag, const std::string& text, int64_t* out);
 
 }  // namespace seghub::tools
 

@@ -43,7 +43,8 @@ const tid = (id) => `[data-testid="${id}"]`;
 before(async () => {
   for (const f of [...IMAGES, PD_SIGNAL]) assert.ok(fs.existsSync(f), `missing test data ${f}`);
   fs.mkdirSync(SHOTS, { recursive: true });
-  for (const f of fs.readdirSync(SHOTS)) if (f.endsWith('.png')) fs.rmSync(path.join(SHOTS, f));
+  // Only this test's own screenshots (sharing.test.mjs writes sharing-*.png into the same folder).
+  for (const f of fs.readdirSync(SHOTS)) if (/^\d+-.*\.png$/.test(f)) fs.rmSync(path.join(SHOTS, f));
   server = await startServer();
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',

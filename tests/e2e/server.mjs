@@ -43,13 +43,25 @@ function flagsFor(binary, dataDir) {
   return args;
 }
 
-export async function startServer() {
+// `extraArgs`: more `serve` flags, each pair kept only when this binary's `serve --help` has the
+// flag (e.g. ['--max-in-flight', '1'] to keep jobs queued long enough to cancel them).
+export async function startServer({ extraArgs = [] } = {}) {
   if (process.env.SEGHUB_URL) return { base: process.env.SEGHUB_URL.replace(/\/$/, ''), stop: async () => {}, logs: [] };
   const binary = process.env.SEGHUB_BINARY || path.join(REPO, 'build/seghub');
   if (!fs.existsSync(binary)) throw new Error(`no seghub binary at ${binary} (set SEGHUB_BINARY)`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seghub-e2e-'));
   const port = await freePort();
   const args = [...flagsFor(binary, dataDir), '--port', String(port)];
+  if (extraArgs.length) {
+    const help = execFileSync(binary, ['serve', '--help'], { encoding: 'utf8' });
+    for (let i = 0; i < extraArgs.length; i++) {
+      const flag = extraArgs[i];
+      const value = extraArgs[i + 1] !== undefined && !String(extraArgs[i + 1]).startsWith('--') ? String(extraArgs[++i]) : null;
+      if (!new RegExp(`${flag}\\b`).test(help)) continue;
+      args.push(flag);
+      if (value !== null) args.push(value);
+    }
+  }
   const logs = [];
   const child = spawn(binary, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SEGHUB_LOG_LEVEL: process.env.SEGHUB_LOG_LEVEL || 'info' } });

@@ -11,23 +11,12 @@
 #include <thread>
 
 #include "hub_test_env.h"
-#include "support/postgres_server.h"
 
 namespace seghub::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::string DbUrlFor(DbKind kind) {
-  if (kind == DbKind::kSqlite) return "";
-  Result<PostgresServer*> pg = SharedPostgres();
-  EXPECT_TRUE(pg.ok()) << pg.status().ToString();
-  if (!pg.ok()) return "";
-  Result<std::string> url = (*pg)->CreateDatabase();
-  EXPECT_TRUE(url.ok()) << url.status().ToString();
-  return url.ok() ? *url : "";
-}
 
 class HubLoadTest : public ::testing::TestWithParam<DbKind> {
  protected:

@@ -7,23 +7,12 @@
 #include <thread>
 
 #include "hub_test_env.h"
-#include "support/postgres_server.h"
 
 namespace seghub::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::string DbUrlFor(DbKind kind) {
-  if (kind == DbKind::kSqlite) return "";
-  Result<PostgresServer*> pg = SharedPostgres();
-  EXPECT_TRUE(pg.ok()) << pg.status().ToString();
-  if (!pg.ok()) return "";
-  Result<std::string> url = (*pg)->CreateDatabase();
-  EXPECT_TRUE(url.ok()) << url.status().ToString();
-  return url.ok() ? *url : "";
-}
 
 class HubServiceTest : public ::testing::TestWithParam<DbKind> {
  protected:
@@ -168,7 +157,8 @@ TEST_P(HubServiceTest, UploadSegmentEditExport) {
   ASSERT_TRUE(alice.WaitIdle(project, std::chrono::seconds(60))) << server_->Output();
   HttpReply list = alice.Call("GET", "/api/projects/" + project + "/images?sort=name");
   ASSERT_EQ(list.Json()["total"], 3);
-  for (const json& image : list.Json()["images"]) {
+  const json listed = list.Json();
+  for (const json& image : listed["images"]) {
     EXPECT_EQ(image["status"], "done") << image.dump();
     EXPECT_EQ(image["segmentation"]["version"], 1);
   }

@@ -9,6 +9,8 @@
 #include <random>
 #include <thread>
 
+#include "support/postgres_server.h"
+
 namespace seghub::testing {
 
 namespace fs = std::filesystem;
@@ -123,6 +125,16 @@ bool HubClient::WaitIdle(const std::string& project_id, std::chrono::seconds tim
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return false;
+}
+
+std::string DbUrlFor(DbKind kind) {
+  if (kind == DbKind::kSqlite) return "";
+  Result<PostgresServer*> pg = SharedPostgres();
+  EXPECT_TRUE(pg.ok()) << pg.status().ToString();
+  if (!pg.ok()) return "";
+  Result<std::string> url = (*pg)->CreateDatabase();
+  EXPECT_TRUE(url.ok()) << url.status().ToString();
+  return url.ok() ? *url : "";
 }
 
 void WriteTestModel(const fs::path& models_dir, const std::string& name, int64_t per_sample_us) {

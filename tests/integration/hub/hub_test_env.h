@@ -68,6 +68,9 @@ class HubClient {
   std::string token_;
 };
 
+// "" for SQLite (the server's default), else a fresh database on the shared test PostgreSQL.
+std::string DbUrlFor(DbKind kind);
+
 // Writes a test-backend model that thresholds brightness (objects brighter than mid-grey).
 // `per_sample_us` > 0 simulates compute time per image (for tests that need work in flight).
 void WriteTestModel(const std::filesystem::path& models_dir, const std::string& name,

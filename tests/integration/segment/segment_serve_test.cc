@@ -228,7 +228,8 @@ TEST_F(SegmentServeTest, RealImagesGetPolygonsAndMetrics) {
                                                {"detect_holes", "", "false"}});
   ASSERT_EQ(jpg.status, 200) << jpg.body;
   CheckPolygons(jpg.Json(), photo.cols, photo.rows, /*holes=*/false);
-  for (const json& p : jpg.Json()["polygons"]) {
+  const json jpg_body = jpg.Json();
+  for (const json& p : jpg_body["polygons"]) {
     EXPECT_EQ(p["type"], "external");  // detect_holes=false
     if (p.contains("metrics")) {
       EXPECT_EQ(p["metrics_unit"], "um");

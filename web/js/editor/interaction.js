@@ -6,7 +6,7 @@ import { pointInRing, segmentDistance2 } from './geometry.js';
 const HIT_PX = 8;
 const DRAG_PX = 4;
 
-export function attachInteraction(canvas, state, renderer, { onSave, onStatus } = {}) {
+export function attachInteraction(canvas, state, renderer, { onSave, onStatus, readOnly = false } = {}) {
   let mode = 'idle';        // idle | pending | pan | vertex | draw
   let start = null;         // {sx, sy, tx, ty}
   let spaceHeld = false;
@@ -71,8 +71,10 @@ export function attachInteraction(canvas, state, renderer, { onSave, onStatus } 
     if (!drawing) return;
     const pts = state.draft || [];
     setDrawing(false);
-    if (pts.length >= 3) state.addPolygon(pts);
-    else onStatus && onStatus('A polygon needs at least 3 points');
+    if (pts.length >= 3) {
+      state.addPolygon(pts);
+      onStatus && onStatus('');   // the default hint again, now counting the new object
+    } else onStatus && onStatus('A polygon needs at least 3 points');
   }
 
   function onPointerDown(e) {
@@ -94,7 +96,7 @@ export function attachInteraction(canvas, state, renderer, { onSave, onStatus } 
       mode = 'idle';
       return;
     }
-    const v = vertexAt(p.x, p.y);
+    const v = readOnly ? null : vertexAt(p.x, p.y);
     if (v) {
       state.selectVertex(v.id, v.index);
       const pt = state.byId(v.id).points[v.index];
@@ -144,7 +146,7 @@ export function attachInteraction(canvas, state, renderer, { onSave, onStatus } 
   }
 
   function onDblClick(e) {
-    if (drawing) return;
+    if (drawing || readOnly) return;
     const { sx, sy } = local(e);
     const p = renderer.toImage(sx, sy);
     const sel = selectedPolys();
@@ -168,11 +170,12 @@ export function attachInteraction(canvas, state, renderer, { onSave, onStatus } 
     const mod = e.ctrlKey || e.metaKey;
     const k = e.key.toLowerCase();
     if (mod && k === 's') { e.preventDefault(); onSave && onSave(); return; }
+    if (readOnly && mod && (k === 'z' || k === 'y')) { e.preventDefault(); return; }
     if (mod && ((k === 'z' && e.shiftKey) || k === 'y')) { e.preventDefault(); state.redo(); return; }
     if (mod && k === 'z') { e.preventDefault(); state.undo(); return; }
     if (mod) return;
     if (e.key === ' ') { if (!spaceHeld) { spaceHeld = true; canvas.style.cursor = 'grab'; } e.preventDefault(); return; }
-    if (k === 'n') { e.preventDefault(); setDrawing(true); return; }
+    if (k === 'n') { e.preventDefault(); if (!readOnly) setDrawing(true); return; }
     if (e.key === 'Enter' && drawing) { e.preventDefault(); finishDraft(); return; }
     if (e.key === 'Escape') {
       if (drawing) setDrawing(false);
@@ -181,6 +184,7 @@ export function attachInteraction(canvas, state, renderer, { onSave, onStatus } 
     }
     if (e.key === 'Delete' || e.key === 'Backspace') {
       e.preventDefault();
+      if (readOnly) return;
       if (drawing) { state.draft.pop(); renderer.requestDraw(); return; }
       if (state.vertex) {
         if (!state.deleteVertex()) onStatus && onStatus('A polygon keeps at least 3 points — delete the polygon instead');
@@ -205,7 +209,7 @@ export function attachInteraction(canvas, state, renderer, { onSave, onStatus } 
   window.addEventListener('keydown', onKeyDown);
   window.addEventListener('keyup', onKeyUp);
   return {
-    startDrawing: () => setDrawing(true),
+    startDrawing: () => { if (!readOnly) setDrawing(true); },
     finishDrawing: finishDraft,
     detach() {
       window.removeEventListener('keydown', onKeyDown);

@@ -93,24 +93,23 @@ export class Renderer {
   }
 
   // Paths of the unselected objects: one even-odd Path2D per object (outer ring + holes, so
-  // overlapping objects do not cancel each other's fill) and one path of every ring for the
-  // stroke. Rebuilt only when the polygons or the selection change.
+  // overlapping objects do not cancel each other's fill), filled and stroked one at a time.
+  // Rebuilt only when the polygons or the selection change.
   unselectedPaths() {
     const st = this.state;
     const c = this.combined;
     if (c && c.polygons === st.polygons && c.selectedId === st.selectedId) return c;
     const groups = new Map();
-    const all = new Path2D();
     for (const poly of st.polygons) {
       const owner = poly.type === 'internal' ? poly.parent_id : poly.id;
       if (st.selectedId !== null && owner === st.selectedId) continue;
       const path = this.pathOf(poly);
-      all.addPath(path);
       let g = groups.get(owner);
-      if (!g) { g = new Path2D(); groups.set(owner, g); }
-      g.addPath(path);
+      if (!g) { g = { path: new Path2D(), box: null }; groups.set(owner, g); }
+      g.path.addPath(path);
+      if (poly.type !== 'internal' || !g.box) g.box = poly._bbox;
     }
-    this.combined = { polygons: st.polygons, selectedId: st.selectedId, groups: [...groups.values()], all };
+    this.combined = { polygons: st.polygons, selectedId: st.selectedId, groups: [...groups.values()] };
     return this.combined;
   }
 
@@ -140,12 +139,20 @@ export class Renderer {
     }
     const lw = 1.5 / scale;
     if (this.showPolygons !== false) {
-      const { groups, all } = this.unselectedPaths();
+      const { groups } = this.unselectedPaths();
+      // Only the objects in view (zoomed in, most are not).
+      const r = this.canvas.getBoundingClientRect();
+      const v0 = this.toImage(-4, -4);
+      const v1 = this.toImage(r.width + 4, r.height + 4);
+      const visible = groups.filter(({ box: b }) => !b || (b.x1 >= v0.x && b.x0 <= v1.x && b.y1 >= v0.y && b.y0 <= v1.y)).map((g) => g.path);
       ctx.fillStyle = STYLE.fill;
-      for (const g of groups) ctx.fill(g, 'evenodd');
+      for (const g of visible) ctx.fill(g, 'evenodd');
       ctx.lineWidth = lw;
       ctx.strokeStyle = STYLE.stroke;
-      ctx.stroke(all);
+      // One stroke per object, not one of a path holding every ring: Skia's stroker is
+      // superlinear in the subpaths of one path (500 objects: ~260 ms per frame in headless
+      // chromium for the combined path, ~15 ms for the same rings stroked one object at a time).
+      for (const g of visible) ctx.stroke(g);
     }
     const rings = this.selectedRings();
     if (rings.length) {

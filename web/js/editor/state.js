@@ -3,8 +3,6 @@
 import { UndoStack } from './undo.js';
 import { bbox, area } from './geometry.js';
 
-let newIds = 0;
-
 export class EditorState {
   constructor(polygons = [], version = 0) {
     this.polygons = polygons.map(freeze);
@@ -106,7 +104,9 @@ export class EditorState {
   }
 
   addPolygon(points) {
-    const id = `new-${Date.now().toString(36)}-${++newIds}`;
+    // The server wants integer ids (it rejects "polygon N: id must be an integer"): take the
+    // next one after the largest in use.
+    const id = this.polygons.reduce((m, q) => (Number.isInteger(q.id) && q.id > m ? q.id : m), 0) + 1;
     const p = freeze({ id, points, type: 'external', class: 'object', confidence: 1, area: area(points) });
     this.commit([...this.polygons, p]);
     this.selectedId = id;

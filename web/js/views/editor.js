@@ -40,6 +40,10 @@ export async function editorView(root, { id }) {
     root.append(h('div.empty.panel', { style: { margin: '20px' } }, h('p', e.message), h('a.btn', { href: '#/projects' }, 'Back to projects')));
     return undefined;
   }
+  // Viewers may look but not edit: the server refuses their saves (403), so the editor says so
+  // up front and does not let them make changes they could not keep.
+  const project = await api(`/api/projects/${image.project_id}`, { quiet: true }).catch(() => null);
+  const readOnly = !!(project && project.role === 'viewer');
   const state = new EditorState(seg ? seg.polygons || [] : [], seg ? seg.version : 0);
   const canvas = h('canvas', { tabindex: 0, testid: 'editor-canvas', 'aria-label': `Image ${image.name} with ${state.externals().length} outlined objects. Use the toolbar or keyboard shortcuts to edit.` });
   const hint = h('div.canvas-hint', { testid: 'editor-hint' }, 'Loading image…');
@@ -54,13 +58,15 @@ export async function editorView(root, { id }) {
     dirtyEl.textContent = state.dirty ? '● Unsaved changes' : (state.version ? '✓ Saved' : '');
     dirtyEl.dataset.dirty = String(state.dirty);
     versionEl.textContent = state.version ? `version ${state.version}${seg && seg.model ? ` · ${seg.model}` : ''}` : 'not segmented yet';
-    undoBtn.disabled = !state.undoStack.canUndo;
-    redoBtn.disabled = !state.undoStack.canRedo;
-    saveBtn.disabled = !state.dirty || saving;
-    delBtn.disabled = state.selectedId === null;
+    undoBtn.disabled = readOnly || !state.undoStack.canUndo;
+    redoBtn.disabled = readOnly || !state.undoStack.canRedo;
+    saveBtn.disabled = readOnly || !state.dirty || saving;
+    delBtn.disabled = readOnly || state.selectedId === null;
+    drawBtn.disabled = readOnly;
   }
 
   async function save({ overwrite = false } = {}) {
+    if (readOnly) { toast('You have view access to this project: edits cannot be saved. Ask the owner for editor access.', 'error', 6000); return; }
     if (saving || (!state.dirty && !overwrite)) return;
     saving = true;
     refreshDirty();
@@ -78,6 +84,7 @@ export async function editorView(root, { id }) {
       toast(`Saved (version ${r.version})`, 'ok', 2500);
     } catch (e) {
       if (e.status === 409) conflict();
+      else if (e.status === 403) toast('You no longer have permission to edit this project, so your changes were not saved.', 'error', 8000);
       else toast(`Could not save: ${e.message}`, 'error', 8000);
     } finally {
       saving = false;
@@ -108,7 +115,11 @@ export async function editorView(root, { id }) {
   const undoBtn = btn('↶', 'Undo (Ctrl+Z)', () => state.undo(), 'undo');
   const redoBtn = btn('↷', 'Redo (Ctrl+Shift+Z or Ctrl+Y)', () => state.redo(), 'redo');
   const delBtn = btn('Delete', 'Delete the selected object (Delete)', () => state.deleteSelected(), 'delete-polygon');
-  const saveBtn = h('button.btn.btn-primary.btn-small', { type: 'button', title: 'Save (Ctrl+S)', onclick: () => save(), testid: 'save' }, 'Save');
+  const drawBtn = btn('✎ Draw', 'Draw a new object (N)', () => interaction.startDrawing(), 'draw');
+  const saveBtn = h('button.btn.btn-primary.btn-small', { type: 'button', title: readOnly ? 'Read-only: you are a viewer of this project' : 'Save (Ctrl+S)',
+    onclick: () => save(), testid: 'save' }, 'Save');
+  const readOnlyNotice = readOnly ? h('span.badge.readonly', { testid: 'readonly-notice', role: 'status',
+    title: 'You are a viewer of this project: you can look at the outlines and export them, but not change them.' }, 'Read-only · viewer') : null;
   const toggle = h('input', { type: 'checkbox', checked: true, testid: 'toggle-polygons',
     onchange: () => { renderer.showPolygons = toggle.checked; renderer.requestDraw(); } });
   const back = `#/projects/${image.project_id}`;
@@ -127,8 +138,8 @@ export async function editorView(root, { id }) {
         h('a.btn.btn-small.btn-quiet', { href: back, testid: 'editor-back' }, '‹ Gallery'),
         h('div.title-block', h('div.title', { title: image.name, testid: 'editor-title' }, image.name), versionEl),
         h('span.spacer'),
-        btn('✎ Draw', 'Draw a new object (N)', () => interaction.startDrawing(), 'draw'),
-        delBtn, undoBtn, redoBtn,
+        readOnlyNotice,
+        drawBtn, delBtn, undoBtn, redoBtn,
         btn('Fit', 'Fit the image (F)', () => renderer.fit(), 'fit'),
         h('label.check', toggle, 'Outlines'),
         dirtyEl, saveBtn),
@@ -136,10 +147,11 @@ export async function editorView(root, { id }) {
     side));
 
   const interaction = attachInteraction(canvas, state, renderer, {
+    readOnly,
     onSave: () => save(),
     onStatus: (msg) => { hint.textContent = msg || defaultHint(); },
   });
-  const defaultHint = () => `${image.width}×${image.height} px · ${state.externals().length} objects`;
+  const defaultHint = () => `${image.width}×${image.height} px · ${state.externals().length} object${state.externals().length === 1 ? '' : 's'}${readOnly ? ' · read-only (viewer)' : ''}`;
   const offState = state.onChange(() => { renderer.requestDraw(); refreshDirty(); });
   refreshDirty();
 

@@ -112,13 +112,20 @@ export async function projectView(root, { id }) {
         isOwner ? h('button.btn', { type: 'button', onclick: () => shareDialog(project), testid: 'share-project' }, 'Share') : null,
         h('button.btn', { type: 'button', onclick: () => exportDialog(project), testid: 'export-project' }, 'Export'),
         isOwner ? h('button.btn.btn-danger', { type: 'button', onclick: del, testid: 'delete-project' }, 'Delete') : null)),
-    canEdit ? uploadPanel(project, () => { gallery.load(); refreshQueue(); }) : null,
-    h('div.panel.toolbar', { style: { marginBottom: '16px' } },
-      h('div.group', h('div', h('label', { for: 'seg-model' }, 'Model'), modelSel),
-        h('div', h('label', { for: 'seg-thr' }, 'Threshold'), thr),
-        h('label.check', { style: { alignSelf: 'center' } }, force, 'Re-segment done images')),
-      canEdit ? h('div.group', segAll, cancelBtn) : null,
-      h('div.group', { style: { alignSelf: 'center' } }, queueEl)),
+    // (Element.append() writes null as the text "null": only real nodes go in.)
+    ...(canEdit ? [uploadPanel(project, () => { gallery.load(); refreshQueue(); })] : []),
+    canEdit
+      ? h('div.panel.toolbar', { style: { marginBottom: '16px' } },
+        h('div.group', h('div', h('label', { for: 'seg-model' }, 'Model'), modelSel),
+          h('div', h('label', { for: 'seg-thr' }, 'Threshold'), thr),
+          h('label.check', { style: { alignSelf: 'center' } }, force, 'Re-segment done images')),
+        h('div.group', segAll, cancelBtn),
+        h('div.group', { style: { alignSelf: 'center' } }, queueEl))
+      : h('div.panel.toolbar', { style: { marginBottom: '16px' }, testid: 'readonly-project' },
+        h('div.group', { style: { alignSelf: 'center' } },
+          h('span.badge.readonly', 'Read-only · viewer'),
+          h('span.muted', 'You can open, view and export the images and outlines; ask the owner for editor access to upload, segment or edit.')),
+        h('div.group', { style: { alignSelf: 'center' } }, queueEl)),
     gallery.element);
 
   ws.subscribe(project.id);
