@@ -77,6 +77,7 @@ class ScaleOutTest : public ::testing::Test {
     if (!p.ok()) return nullptr;
     auto port = (*p)->WaitForPort(seconds(60));
     EXPECT_TRUE(port.ok()) << port.status().ToString() << "\n" << (*p)->Output();
+    worker_ports_.push_back(port.ok() ? *port : 0);
     return std::move(p).value();
   }
 
@@ -85,7 +86,36 @@ class ScaleOutTest : public ::testing::Test {
   std::unique_ptr<RedisServer> redis_;
   std::unique_ptr<HubServer> api_;
   std::vector<std::unique_ptr<ServerProcess>> workers_;
+  std::vector<uint16_t> worker_ports_;
 };
+
+// Polls GET /ready on `port` until it answers `status` (or the timeout).
+bool WaitReady(uint16_t port, int status, seconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    Result<HttpReply> r = Fetch("127.0.0.1", port, "GET", "/ready");
+    if (r.ok() && r->status == status) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return false;
+}
+
+TEST_F(ScaleOutTest, ReadinessFollowsRedisAndRecoversByItself) {
+  workers_.push_back(StartWorker("probe"));
+  ASSERT_NE(workers_.back(), nullptr);
+  uint16_t worker = worker_ports_.back();
+  ASSERT_TRUE(WaitReady(worker, 200, seconds(30))) << workers_.back()->Output();
+  ASSERT_TRUE(WaitReady(api_->port(), 200, seconds(30)));
+  ASSERT_TRUE(redis_->Stop().ok());
+  EXPECT_TRUE(WaitReady(worker, 503, seconds(15))) << "worker stayed ready without Redis";
+  EXPECT_TRUE(WaitReady(api_->port(), 503, seconds(15))) << "API stayed ready without Redis";
+  Result<HttpReply> health = Fetch("127.0.0.1", worker, "GET", "/health");
+  ASSERT_TRUE(health.ok());
+  EXPECT_EQ(health->status, 200);  // alive: only readiness follows the dependency
+  ASSERT_TRUE(redis_->Relaunch().ok());
+  EXPECT_TRUE(WaitReady(worker, 200, seconds(20))) << workers_.back()->Output();
+  EXPECT_TRUE(WaitReady(api_->port(), 200, seconds(20)));
+}
 
 TEST_F(ScaleOutTest, ThreeWorkersSurviveAKillAndARedisRestart) {
   constexpr int kUsers = 8;
