@@ -16,8 +16,8 @@ PACKAGES=(
   libsqlite3-dev libpqxx-dev libhiredis-dev postgresql redis-server
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev prometheus
-  # deployment file checks (tests/deploy/validate_deploy.py)
-  python3-yaml
+  # deployment file checks (tests/deploy) and opening exported XLSX files (hub_export tests)
+  python3-yaml python3-openpyxl
   # web UI (uPlot via npm) and the browser end-to-end tests
   chromium nodejs npm
 )

@@ -62,21 +62,6 @@ struct QueueCounts {
   int64_t active() const { return queued + processing; }
 };
 
-// Unix milliseconds (what the Hub's tables store) driven by an injectable steady Clock: the wall
-// clock at construction plus the Clock's progress since, so a ManualClock moves stored times
-// too. Thread-safe; `clock` (null: SystemClock) must outlive it.
-class WallTime {
- public:
-  explicit WallTime(const Clock* clock);
-  int64_t NowMs() const;
-  const Clock* clock() const { return clock_; }
-
- private:
-  const Clock* clock_;
-  SteadyTime steady_base_;
-  int64_t unix_base_ms_;
-};
-
 class JobQueue {
  public:
   virtual ~JobQueue() = default;

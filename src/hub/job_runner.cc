@@ -57,7 +57,6 @@ JobRunner::JobRunner(JobQueue* queue, storage::Database* db, const storage::Blob
       segmenter_(segmenter),
       events_(events),
       clock_(clock ? clock : SystemClock::Get()),
-      time_(clock_),
       options_(std::move(options)) {
   if (options_.worker_id.empty()) options_.worker_id = "worker-" + NewId().substr(0, 12);
   options_.max_in_flight = std::max(1, options_.max_in_flight);
@@ -268,7 +267,7 @@ Status JobRunner::WriteResult(storage::Connection& conn, const ClaimedJob& job,
 void JobRunner::CompleteJob(const ClaimedJob& job, const nlohmann::json& result, bool from_cache) {
   const std::string body = result.dump();
   const int64_t polygons = ExternalPolygons(result);
-  const int64_t now = time_.NowMs();
+  const int64_t now = clock_->NowUnixMs();
   auto write = [&](storage::Connection& conn) {
     return WriteResult(conn, job, result, body, from_cache, now);
   };

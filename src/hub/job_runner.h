@@ -134,7 +134,6 @@ class JobRunner {
   pipeline::SegmentService* const segmenter_;
   EventBus* const events_;
   const Clock* const clock_;
-  const WallTime time_;
   JobRunnerOptions options_;
 
   mutable std::mutex mu_;

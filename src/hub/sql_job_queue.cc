@@ -74,9 +74,9 @@ Status SetImageStatus(Connection& conn, const std::string& image_id, const char*
 }  // namespace
 
 SqlJobQueue::SqlJobQueue(storage::Database* db, const Clock* clock, SqlJobQueueOptions options)
-    : db_(db), time_(clock), options_(options) {}
+    : db_(db), clock_(clock ? clock : SystemClock::Get()), options_(options) {}
 
-int64_t SqlJobQueue::NowMs() const { return time_.NowMs(); }
+int64_t SqlJobQueue::NowMs() const { return clock_->NowUnixMs(); }
 
 Result<std::vector<std::string>> SqlJobQueue::EnqueueBatch(const std::string& batch_id,
                                                            const std::vector<JobSpec>& jobs) {

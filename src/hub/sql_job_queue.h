@@ -90,7 +90,7 @@ class SqlJobQueue : public JobQueue {
   Result<QueueCounts> Counts(const std::string& where, const storage::SqlParams& params);
 
   storage::Database* db_;
-  WallTime time_;
+  const Clock* clock_;  // unix ms for the tables: Clock::NowUnixMs()
   SqlJobQueueOptions options_;
 };
 

@@ -107,20 +107,9 @@ Result<std::string> NormalizeEmail(std::string_view email) {
 
 UserService::UserService(storage::Database* db, const TokenSigner* signer, const Clock* clock,
                          AuthOptions options)
-    : db_(db),
-      signer_(signer),
-      clock_(clock),
-      options_(options),
-      anchor_unix_ms_(std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count()),
-      anchor_steady_(clock->Now()) {}
+    : db_(db), signer_(signer), clock_(clock), options_(options) {}
 
-int64_t UserService::NowMs() const {
-  return anchor_unix_ms_ +
-         std::chrono::duration_cast<std::chrono::milliseconds>(clock_->Now() - anchor_steady_)
-             .count();
-}
+int64_t UserService::NowMs() const { return clock_->NowUnixMs(); }
 
 Result<User> UserService::Register(std::string_view email, std::string_view password,
                                    std::string_view name) {

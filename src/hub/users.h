@@ -7,9 +7,8 @@
 // that user is revoked (theft detection). API tokens ("shk_...") are long-lived, per-user,
 // revocable credentials for scripts. Refresh and API tokens are stored only as SHA-256 hashes.
 //
-// Times: the injected Clock is monotonic, so wall time (unix ms, stored in rows and token claims)
-// is the system clock read once at construction plus the Clock's advance since then; a ManualClock
-// therefore drives expiry in tests.
+// Times: unix ms from Clock::NowUnixMs() (stored in rows and token claims); a ManualClock therefore
+// drives expiry in tests.
 #ifndef SEGHUB_HUB_USERS_H_
 #define SEGHUB_HUB_USERS_H_
 
@@ -114,9 +113,6 @@ class UserService {
   const TokenSigner* signer_;
   const Clock* clock_;
   AuthOptions options_;
-  // Wall-clock anchor: unix ms at construction and the Clock's reading at that moment.
-  int64_t anchor_unix_ms_;
-  SteadyTime anchor_steady_;
 };
 
 }  // namespace seghub::hub
