@@ -8,6 +8,8 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config clang-format
   # inference: LibTorch (CPU) with an optimised BLAS; oneDNN's CMake config needs OpenCL headers
   libtorch-dev libopenblas0-openmp ocl-icd-opencl-dev
+  # allocator: keeps freed tensor pages instead of re-faulting them (src/tools/allocator.cc)
+  libjemalloc-dev
   # imaging
   libopencv-dev
   # service

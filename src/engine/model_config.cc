@@ -32,6 +32,18 @@ Status ParseInput(const json& j, InputSpec* in, const std::string& where) {
   SEGHUB_RETURN_IF_ERROR(Get(j, "resize", &in->resize, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "mean", &in->mean, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "std", &in->std, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "normalize", &in->normalize, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "invert", &in->invert, where));
+  if (in->normalize != "auto" && in->normalize != "percentile") {
+    return InvalidArgument(where + ": input.normalize must be auto or percentile");
+  }
+  if (in->invert != "none" && in->invert != "auto") {
+    return InvalidArgument(where + ": input.invert must be none or auto");
+  }
+  if (in->resize == "stretch" && (in->normalize != "auto" || in->invert != "none")) {
+    return InvalidArgument(where + ": input.resize 'stretch' is the Hub's preprocessing; " +
+                           "input.normalize and input.invert need 'tile' or 'none'");
+  }
   if (in->channels <= 0) return InvalidArgument(where + ": input.channels must be > 0");
   if (!in->size.empty() && in->size.size() != 2) {
     return InvalidArgument(where + ": input.size must be [H, W]");
@@ -193,7 +205,9 @@ nlohmann::json ModelConfigToJson(const ModelConfig& c) {
                 {"tile_overlap", c.input.tile_overlap},
                 {"resize", c.input.resize},
                 {"mean", c.input.mean},
-                {"std", c.input.std}};
+                {"std", c.input.std},
+                {"normalize", c.input.normalize},
+                {"invert", c.input.invert}};
   j["output"] = {{"channels", c.output.channels}, {"activation", c.output.activation}};
   j["postprocess"] = {{"instances", c.postprocess.instances},
                       {"min_area", c.postprocess.min_area},

@@ -29,6 +29,12 @@ struct InputSpec {
   std::string resize = "none";  // "none", "stretch" (the Hub squashes), "tile"
   std::vector<float> mean;      // per-channel normalisation; empty = none
   std::vector<float> std;
+  // Intensities to [0,1] before mean/std ("tile" and "none" only): "auto" (8-bit v/255, deeper
+  // data by percentiles) or "percentile" (1st..99.8th percentile of the whole image, any depth:
+  // fluorescence exposures vary a lot). invert "auto" flips bright-background images (bright
+  // field, H&E) so objects are bright; "none" keeps them as they are.
+  std::string normalize = "auto";
+  std::string invert = "none";
 };
 
 struct OutputSpec {

@@ -160,4 +160,51 @@ Result<cv::Mat> ToChannels(const cv::Mat& image, int channels) {
   return out;
 }
 
+Result<UnitMapping> ComputeUnitMapping(const cv::Mat& image, const NormalizeOptions& options,
+                                       bool auto_invert) {
+  if (image.empty()) return InvalidArgument("cannot normalise an empty image");
+  const int depth = image.depth();
+  if (depth != CV_8U && depth != CV_16U && depth != CV_32F) {
+    return InvalidArgument("normalisation needs 8-bit, 16-bit or float samples");
+  }
+  if (options.low_percentile >= options.high_percentile) {
+    return InvalidArgument("low percentile must be below high percentile");
+  }
+  UnitMapping m;
+  const bool use_percentiles = options.mode == NormalizeMode::kPercentile ||
+                               (options.mode == NormalizeMode::kAuto && depth != CV_8U);
+  double low = 0.0, high = TypeMaximum(depth);
+  if (use_percentiles || auto_invert) {
+    SEGHUB_ASSIGN_OR_RETURN(const double lo, Percentile(image, options.low_percentile));
+    SEGHUB_ASSIGN_OR_RETURN(const double hi, Percentile(image, options.high_percentile));
+    if (use_percentiles && hi > lo) {
+      low = lo;
+      high = hi;
+    }
+    m.clamp = use_percentiles || depth == CV_32F;
+    if (auto_invert && hi > lo) {
+      SEGHUB_ASSIGN_OR_RETURN(const double median, Percentile(image, 50.0));
+      if (median > 0.5 * (lo + hi)) {
+        m.low = high;
+        m.scale = -1.0 / (high - low);
+        return m;
+      }
+    }
+  }
+  m.low = low;
+  m.scale = 1.0 / (high - low);
+  m.clamp = m.clamp || depth == CV_32F;
+  return m;
+}
+
+cv::Mat ApplyUnitMapping(const cv::Mat& image, const UnitMapping& m) {
+  cv::Mat unit;
+  image.convertTo(unit, CV_MAKETYPE(CV_32F, image.channels()), m.scale, -m.low * m.scale);
+  if (m.clamp) {
+    cv::min(unit, 1.0, unit);
+    cv::max(unit, 0.0, unit);
+  }
+  return unit;
+}
+
 }  // namespace seghub::imaging

@@ -26,6 +26,25 @@ struct NormalizeOptions {
   double high_percentile = 99.8;
 };
 
+// How source values map to [0,1]: unit = (v - low) * scale, clamped when `clamp` is set. Used
+// where an image is cut into pieces (tiles, training crops) so every piece shares one scale.
+struct UnitMapping {
+  double low = 0.0;
+  double scale = 1.0 / 255.0;
+  bool clamp = false;
+};
+
+// The mapping NormalizeToUnit would apply to `image` (kAuto on 8-bit: v/255, unclamped).
+// `auto_invert`: when the median lies above the midpoint of the low..high percentiles — a bright
+// background, as in bright-field or H&E photos — the mapping is flipped (unit = 1 at `low`), so
+// that stained, dark objects come out bright like fluorescence. Grey-level images only make
+// sense here; colour is judged on all channels jointly.
+Result<UnitMapping> ComputeUnitMapping(const cv::Mat& image, const NormalizeOptions& options,
+                                       bool auto_invert);
+
+// Applies `m` to every sample: CV_32FC(n), same size.
+cv::Mat ApplyUnitMapping(const cv::Mat& image, const UnitMapping& m);
+
 // Percentile of all samples (all channels), NumPy's default linear interpolation between ranks.
 // `image` is CV_8U, CV_16U or CV_32F with any channel count; p in [0,100].
 Result<double> Percentile(const cv::Mat& image, double p);

@@ -23,9 +23,10 @@ struct Example {
   std::vector<signals::PulseInfo> pulses;
 };
 
-Result<Example> MakeExample(size_t length, uint64_t seed) {
+Result<Example> MakeExample(size_t length, uint64_t seed,
+                            signals::SyntheticOptions::LabelBasis labels) {
   SEGHUB_ASSIGN_OR_RETURN(signals::SyntheticSignal s,
-                          signals::GenerateSynthetic(PdSyntheticOptions(length, seed)));
+                          signals::GenerateSynthetic(PdSyntheticOptions(length, seed, labels)));
   Example e;
   SEGHUB_ASSIGN_OR_RETURN(e.filtered, signals::Preprocess(s.signal));
   e.labels = std::move(s.labels);
@@ -73,7 +74,7 @@ Result<double> TrainEpoch(NetworkSpec* net, torch::optim::Adam* optimizer, const
   std::vector<Example> examples;
   for (int i = 0; i < o.signals_per_epoch; ++i) {
     const uint64_t seed = 1 + static_cast<uint64_t>(epoch) * o.signals_per_epoch + i;
-    SEGHUB_ASSIGN_OR_RETURN(Example e, MakeExample(o.train_length, seed));
+    SEGHUB_ASSIGN_OR_RETURN(Example e, MakeExample(o.train_length, seed, o.labels));
     examples.push_back(std::move(e));
   }
   std::mt19937_64 rng(static_cast<uint64_t>(epoch) * 7919 + 17);
@@ -122,18 +123,22 @@ std::map<std::string, std::string> Metadata(const PdTrainOptions& o, int epoch, 
           {"base_width", std::to_string(o.base_width)},
           {"epoch", std::to_string(epoch)},
           {"val_f1", std::to_string(f1)},
+          {"labels",
+           o.labels == signals::SyntheticOptions::LabelBasis::kFiltered ? "filtered" : "envelope"},
           {"trainer", "seghub train --task pd"}};
 }
 
 }  // namespace
 
-signals::SyntheticOptions PdSyntheticOptions(size_t length, uint64_t seed) {
+signals::SyntheticOptions PdSyntheticOptions(size_t length, uint64_t seed,
+                                             signals::SyntheticOptions::LabelBasis labels) {
   signals::SyntheticOptions o;
   o.length = length;
   o.seed = seed;
   // Pulse density of the short signals: up to one pulse per 4096 samples.
   o.max_pulses = std::max<size_t>(1, std::min<size_t>(8, length / 4096));
   o.min_pulses = 1;
+  o.label_basis = labels;
   return o;
 }
 
@@ -180,6 +185,20 @@ void MatchRegions(const std::vector<Interval>& truth, const std::vector<Interval
     ++matched;
     *iou_sum += pr.iou;
   }
+  auto overlaps = [](const Interval& a, const Interval& b) {
+    return a.start < b.end && b.start < a.end;
+  };
+  for (size_t t = 0; t < truth.size(); ++t) {
+    if (t_used[t]) continue;
+    acc->false_negatives_overlapping +=
+        std::any_of(predicted.begin(), predicted.end(),
+                    [&](const Interval& p) { return overlaps(truth[t], p); });
+  }
+  for (size_t p = 0; p < predicted.size(); ++p) {
+    if (p_used[p]) continue;
+    acc->false_positives_overlapping += std::any_of(
+        truth.begin(), truth.end(), [&](const Interval& t) { return overlaps(t, predicted[p]); });
+  }
   acc->true_positives += matched;
   acc->false_positives += static_cast<int>(predicted.size()) - matched;
   acc->false_negatives += static_cast<int>(truth.size()) - matched;
@@ -191,7 +210,7 @@ Result<PdEvalResult> EvaluatePd(NetworkSpec* net, const PdEvalOptions& o) {
   signals::RegionOptions region_options;
   region_options.min_peak_amplitude = o.min_peak_amplitude;
   for (int s = 0; s < o.signals; ++s) {
-    SEGHUB_ASSIGN_OR_RETURN(Example e, MakeExample(o.length, o.seed_base + s));
+    SEGHUB_ASSIGN_OR_RETURN(Example e, MakeExample(o.length, o.seed_base + s, o.labels));
     SEGHUB_ASSIGN_OR_RETURN(auto starts,
                             signals::MakeWindows(e.filtered.size(), o.window, o.overlap));
     std::vector<float> batch = signals::ExtractWindowBatch(e.filtered, starts, o.window);
@@ -267,6 +286,7 @@ Result<nlohmann::json> TrainPd(const PdTrainOptions& o) {
   eval.signals = o.val_signals;
   eval.length = o.val_length;
   eval.window = o.window;
+  eval.labels = o.labels;
   const auto started = SteadyClock::now();
   const int first = state["epoch"].get<int>();
   for (int epoch = first + 1; epoch <= o.epochs; ++epoch) {

@@ -58,6 +58,9 @@ struct PdTrainOptions {
   int val_signals = 32;
   size_t val_length = 65536;
   double time_budget_s = 0.0;  // > 0: stop after the epoch that exceeds it
+  // What a labelled pulse spans: its raw envelope (the shipped model's labels) or its extent
+  // after the pipeline's high-pass (what the network can see). Validation uses the same.
+  signals::SyntheticOptions::LabelBasis labels = signals::SyntheticOptions::LabelBasis::kEnvelope;
   std::filesystem::path out_dir;
   bool resume = false;
   std::function<void(const PdEpochReport&)> on_epoch;  // progress, called on the caller's thread
@@ -76,6 +79,7 @@ struct PdEvalOptions {
   double min_peak_amplitude = 0.0;
   double iou_threshold = 0.5;
   int batch_size = 64;  // windows per forward
+  signals::SyntheticOptions::LabelBasis labels = signals::SyntheticOptions::LabelBasis::kEnvelope;
 };
 
 struct PdEvalResult {
@@ -86,10 +90,16 @@ struct PdEvalResult {
   double recall = 0.0;
   double f1 = 0.0;
   double mean_iou = 0.0;  // over matched pairs
+  // Errors that overlap the other side but miss IoU >= threshold (a found pulse with the wrong
+  // extent, or split in two); the rest of the FN / FP overlap nothing.
+  int false_negatives_overlapping = 0;
+  int false_positives_overlapping = 0;
 };
 
 // The synthetic signal options used for training and evaluation (40 MS/s, given length).
-signals::SyntheticOptions PdSyntheticOptions(size_t length, uint64_t seed);
+signals::SyntheticOptions PdSyntheticOptions(size_t length, uint64_t seed,
+                                             signals::SyntheticOptions::LabelBasis labels =
+                                                 signals::SyntheticOptions::LabelBasis::kEnvelope);
 
 // Evaluates `net` (eval mode, no grad) on held-out synthetic signals.
 Result<PdEvalResult> EvaluatePd(NetworkSpec* net, const PdEvalOptions& options);

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 
 #include "imaging/preprocess.h"
 #include "imaging/synthetic_spheroids.h"
@@ -224,17 +226,45 @@ Result<SegEvalResult> EvaluateSegmentation(NetworkSpec* net, const SegDataset& d
   return r;
 }
 
+Result<SegEvalResult> EvaluateCrops(NetworkSpec* net, const CropDataset& data, double threshold) {
+  SegEvalResult r;
+  double inter_all = 0, sum_all = 0, dice_sum = 0;
+  torch::NoGradGuard no_grad;
+  for (const CropImage& img : data.validation()) {
+    cv::Size padded;
+    std::vector<float> input = data.WholeInput(img.unit, &padded);
+    at::Tensor x =
+        torch::from_blob(input.data(), {1, img.unit.channels(), padded.height, padded.width});
+    if (net->check_input) SEGHUB_RETURN_IF_ERROR(net->check_input(x.sizes().vec()));
+    at::Tensor logits = net->module.forward({x}).toTensor();
+    if (logits.size(2) != padded.height || logits.size(3) != padded.width) {
+      logits = torch::upsample_bilinear2d(logits, {padded.height, padded.width}, false);
+    }
+    at::Tensor prob = torch::sigmoid(logits).contiguous();
+    cv::Mat p(padded.height, padded.width, CV_32F, prob.data_ptr<float>());
+    const cv::Mat pred = p(cv::Rect(0, 0, img.unit.cols, img.unit.rows)) > threshold;
+    const double inter = cv::countNonZero(pred & img.foreground);
+    const double sum = cv::countNonZero(pred) + cv::countNonZero(img.foreground);
+    dice_sum += sum > 0 ? 2 * inter / sum : 1.0;
+    inter_all += inter;
+    sum_all += sum;
+  }
+  r.images = static_cast<int>(data.validation().size());
+  r.mean_dice = r.images > 0 ? dice_sum / r.images : 0.0;
+  r.pooled_dice = sum_all > 0 ? 2 * inter_all / sum_all : 1.0;
+  return r;
+}
+
 namespace {
 
-// One epoch of Adam steps on fresh (augmented) samples; returns the mean loss.
-Result<double> TrainEpoch(NetworkSpec* net, torch::optim::Adam* optimizer, const SegDataset& data,
-                          const SegTrainOptions& o, int epoch) {
-  double loss_sum = 0.0;
-  for (int step = 0; step < o.steps_per_epoch; ++step) {
+using BatchFn = std::function<Result<std::pair<at::Tensor, at::Tensor>>(uint64_t first_index)>;
+
+// Synthetic or folder samples, augmented, stretched as the server does.
+BatchFn StretchBatches(const SegDataset& data, const SegTrainOptions& o) {
+  return [&data, &o](uint64_t first) -> Result<std::pair<at::Tensor, at::Tensor>> {
     std::vector<SegSample> samples;
     for (int b = 0; b < o.batch_size; ++b) {
-      const uint64_t index =
-          (static_cast<uint64_t>(epoch - 1) * o.steps_per_epoch + step) * o.batch_size + b;
+      const uint64_t index = first + b;
       SEGHUB_ASSIGN_OR_RETURN(SegSample s, data.Train(index));
       if (o.augment) {
         SEGHUB_RETURN_IF_ERROR(
@@ -242,7 +272,32 @@ Result<double> TrainEpoch(NetworkSpec* net, torch::optim::Adam* optimizer, const
       }
       samples.push_back(std::move(s));
     }
-    SEGHUB_ASSIGN_OR_RETURN(auto batch, MakeBatch(samples, o.input_size));
+    return MakeBatch(samples, o.input_size);
+  };
+}
+
+// Native-resolution crops (models/seg_crops.h).
+BatchFn CropBatches(const CropDataset& data, const SegTrainOptions& o) {
+  return [&data, &o](uint64_t first) -> Result<std::pair<at::Tensor, at::Tensor>> {
+    const int64_t n = o.batch_size, s = data.options().crop, c = data.options().channels;
+    at::Tensor x = torch::empty({n, c, s, s});
+    at::Tensor y = torch::empty({n, 1, s, s});
+    for (int64_t b = 0; b < n; ++b) {
+      SEGHUB_RETURN_IF_ERROR(data.Train(first + b, o.seed, x.data_ptr<float>() + b * c * s * s,
+                                        y.data_ptr<float>() + b * s * s));
+    }
+    return std::make_pair(x, y);
+  };
+}
+
+// One epoch of Adam steps on fresh (augmented) samples; returns the mean loss.
+Result<double> TrainEpoch(NetworkSpec* net, torch::optim::Adam* optimizer, const BatchFn& batches,
+                          const SegTrainOptions& o, int epoch) {
+  double loss_sum = 0.0;
+  for (int step = 0; step < o.steps_per_epoch; ++step) {
+    const uint64_t first =
+        (static_cast<uint64_t>(epoch - 1) * o.steps_per_epoch + step) * o.batch_size;
+    SEGHUB_ASSIGN_OR_RETURN(auto batch, batches(first));
     SEGHUB_ASSIGN_OR_RETURN(double loss,
                             SegTrainStep(net, optimizer, batch.first, batch.second, o.dice_weight));
     loss_sum += loss;
@@ -300,7 +355,14 @@ Result<nlohmann::json> TrainSegmentation(const SegTrainOptions& o) {
     RandomInit(&net, o.init_seed);
     if (!o.init_weights.empty()) SEGHUB_RETURN_IF_ERROR(LoadWeightsFile(&net, o.init_weights));
   }
+  const bool crops = !o.crops.folders.empty();
   SEGHUB_ASSIGN_OR_RETURN(SegDataset data, SegDataset::Open(o.data, o.seed));
+  std::optional<CropDataset> crop_data;
+  if (crops) {
+    SEGHUB_ASSIGN_OR_RETURN(CropDataset c, CropDataset::Open(o.crops));
+    crop_data.emplace(std::move(c));
+  }
+  const BatchFn batches = crops ? CropBatches(*crop_data, o) : StretchBatches(data, o);
   torch::optim::Adam optimizer(TrainableParameters(&net),
                                torch::optim::AdamOptions(o.learning_rate));
   nlohmann::json state = {{"epoch", 0},
@@ -317,8 +379,13 @@ Result<nlohmann::json> TrainSegmentation(const SegTrainOptions& o) {
   const int first = state["epoch"].get<int>();
   for (int epoch = first + 1; epoch <= o.epochs; ++epoch) {
     const auto t0 = SteadyClock::now();
-    SEGHUB_ASSIGN_OR_RETURN(double loss, TrainEpoch(&net, &optimizer, data, o, epoch));
-    SEGHUB_ASSIGN_OR_RETURN(SegEvalResult val, EvaluateSegmentation(&net, data, eval));
+    SEGHUB_ASSIGN_OR_RETURN(double loss, TrainEpoch(&net, &optimizer, batches, o, epoch));
+    SegEvalResult val;
+    if (crops) {
+      SEGHUB_ASSIGN_OR_RETURN(val, EvaluateCrops(&net, *crop_data, 0.5));
+    } else {
+      SEGHUB_ASSIGN_OR_RETURN(val, EvaluateSegmentation(&net, data, eval));
+    }
     SegEpochReport report{epoch, o.epochs, loss, val.mean_dice};
     report.best = val.mean_dice > state["best_dice"].get<double>();
     SEGHUB_RETURN_IF_ERROR(SaveCheckpoints(o, net, optimizer, epoch, val.mean_dice, report.best));

@@ -35,6 +35,7 @@
 #include "common/status.h"
 #include "models/augment.h"
 #include "models/network.h"
+#include "models/seg_crops.h"
 
 namespace seghub::models {
 
@@ -105,6 +106,9 @@ struct SegTrainOptions {
   double dice_weight = 1.0;
   uint64_t seed = 0;
   SegDataOptions data;
+  // Non-empty crops.folders: train on native-resolution crops of labelled folders instead
+  // (models/seg_crops.h; input_size is then crops.crop) and validate on whole held-out images.
+  CropDataOptions crops;
   bool augment = true;
   AugmentOptions augment_options;
   int val_images = 32;
@@ -133,6 +137,9 @@ Result<double> SegTrainStep(NetworkSpec* net, torch::optim::Adam* optimizer, con
 // Foreground Dice of `net` on the dataset's held-out samples.
 Result<SegEvalResult> EvaluateSegmentation(NetworkSpec* net, const SegDataset& data,
                                            const SegEvalOptions& options);
+
+// Foreground Dice of `net` on the crop dataset's held-out images, each run whole.
+Result<SegEvalResult> EvaluateCrops(NetworkSpec* net, const CropDataset& data, double threshold);
 
 // Trains; writes checkpoints as described above and returns the final state.json content.
 Result<nlohmann::json> TrainSegmentation(const SegTrainOptions& options);

@@ -49,19 +49,10 @@ Result<InputPlan> InputPlan::Create(const cv::Mat& pixels, const engine::ModelCo
   plan.config_ = config;
   plan.image_size_ = pixels.size();
   SEGHUB_ASSIGN_OR_RETURN(plan.source_, imaging::ToChannels(pixels, config.input.channels));
-  if (plan.source_.depth() == CV_8U) {
-    plan.unit_scale_ = 1.0 / 255.0;
-  } else {
-    imaging::NormalizeOptions n;
-    SEGHUB_ASSIGN_OR_RETURN(double lo, imaging::Percentile(plan.source_, n.low_percentile));
-    SEGHUB_ASSIGN_OR_RETURN(double hi, imaging::Percentile(plan.source_, n.high_percentile));
-    if (hi > lo) {
-      plan.unit_low_ = lo;
-      plan.unit_scale_ = 1.0 / (hi - lo);
-    } else {  // a flat frame stays flat instead of dividing by zero
-      plan.unit_scale_ = plan.source_.depth() == CV_16U ? 1.0 / 65535.0 : 1.0;
-    }
-  }
+  imaging::NormalizeOptions n;
+  if (config.input.normalize == "percentile") n.mode = imaging::NormalizeMode::kPercentile;
+  SEGHUB_ASSIGN_OR_RETURN(
+      plan.unit_, imaging::ComputeUnitMapping(plan.source_, n, config.input.invert == "auto"));
   const engine::InputSpec& in = config.input;
   const cv::Rect whole(0, 0, pixels.cols, pixels.rows);
   if (in.resize == "stretch") {
@@ -88,12 +79,7 @@ Result<cv::Mat> InputPlan::UnitRegion(const cv::Rect& rect, cv::Size out_size) c
     int right = out_size.width - source_.cols;
     cv::copyMakeBorder(source_, region, 0, bottom, 0, right, cv::BORDER_REFLECT_101);
   }
-  cv::Mat unit;
-  region.convertTo(unit, CV_32F, unit_scale_, -unit_low_ * unit_scale_);
-  if (source_.depth() != CV_8U) {
-    cv::min(unit, 1.0, unit);
-    cv::max(unit, 0.0, unit);
-  }
+  cv::Mat unit = imaging::ApplyUnitMapping(region, unit_);
   return unit;
 }
 

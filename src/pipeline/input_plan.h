@@ -10,7 +10,9 @@
 //   "none"     the whole image, padded by reflection to a multiple of 32, as one input.
 //
 // Intensities: 8-bit data is v/255 (the Hub's ToTensor); 16-bit and float data is scaled by the
-// 1st..99.8th percentiles of the whole image (computed once, so every tile sees the same scale).
+// 1st..99.8th percentiles of the whole image (computed once, so every tile sees the same scale);
+// input.normalize "percentile" does so for 8-bit too, and input.invert "auto" flips
+// bright-background images (imaging::ComputeUnitMapping).
 //
 // An InputPlan is immutable after Create and thread-safe to read (MakeInput may run on several
 // threads). An OutputAssembler is thread-compatible: the caller serialises Add/Finish.
@@ -24,6 +26,7 @@
 #include "common/status.h"
 #include "engine/model_config.h"
 #include "engine/tensor.h"
+#include "imaging/normalize.h"
 #include "imaging/tiling.h"
 
 namespace seghub::pipeline {
@@ -58,8 +61,7 @@ class InputPlan {
   cv::Size image_size_;
   imaging::TilingOptions tiling_;
   std::vector<cv::Rect> items_;  // image region of each input
-  double unit_low_ = 0.0;        // source value mapped to 0
-  double unit_scale_ = 1.0;      // multiply (v - low) by this to get [0,1]
+  imaging::UnitMapping unit_;    // source values to [0,1] (whole image, so tiles agree)
 };
 
 // Collects model outputs (first channel = foreground logit or probability) into the probability

@@ -5,6 +5,8 @@
 #include <numbers>
 #include <string>
 
+#include "signals/filter.h"
+
 namespace seghub::signals {
 namespace {
 
@@ -113,7 +115,7 @@ PulseInfo AddPulse(const SyntheticOptions& o, Rng& rng, size_t slot_lo, size_t s
   const size_t footprint = s.rise + s.render_tail;
   p.start = rng.Index(slot_lo, slot_hi - footprint - 1);
   p.peak_index = p.start + s.rise - 1;
-  p.end = p.peak_index + s.label_tail;
+  p.end = p.peak_index + s.label_tail;  // kEnvelope extent
   for (size_t t = 0; t < footprint; ++t) {
     const size_t i = p.start + t;
     double v;
@@ -129,8 +131,54 @@ PulseInfo AddPulse(const SyntheticOptions& o, Rng& rng, size_t slot_lo, size_t s
     }
     out.signal[i] += v;
   }
-  std::fill(out.labels.begin() + p.start, out.labels.begin() + p.end, 1);
   return p;
+}
+
+// The pulse alone (rendered as AddPulse does), with margins for the zero-phase filter.
+std::vector<double> RenderAlone(const SyntheticOptions& o, const PulseInfo& p, size_t margin,
+                                size_t* offset) {
+  const Shape s = PulseShape(p.decay_samples, o.label_fraction);
+  const size_t footprint = s.rise + s.render_tail;
+  *offset = p.start >= margin ? p.start - margin : 0;
+  std::vector<double> x(p.start - *offset + footprint + margin, 0.0);
+  for (size_t t = 0; t < footprint; ++t) {
+    const size_t i = p.start + t;
+    double v =
+        i <= p.peak_index
+            ? p.amplitude * static_cast<double>(t + 1) / static_cast<double>(s.rise)
+            : p.amplitude * std::exp(-static_cast<double>(i - p.peak_index) / p.decay_samples);
+    if (p.kind == PulseKind::kDampedOscillation) {
+      const double k = static_cast<double>(i) - static_cast<double>(p.peak_index);
+      v *= std::cos(2.0 * std::numbers::pi * k / p.period_samples);
+    }
+    x[i - *offset] = v;
+  }
+  return x;
+}
+
+// kFiltered: narrows [start, end) to where the high-passed pulse stands out (see the header).
+Status FilteredExtent(const SyntheticOptions& o, const FilterCoefficients& hp, PulseInfo* p) {
+  constexpr size_t kMargin = 64;
+  size_t offset = 0;
+  const std::vector<double> x = RenderAlone(o, *p, kMargin, &offset);
+  SEGHUB_ASSIGN_OR_RETURN(std::vector<double> y, FiltFilt(hp, x));
+  double peak = 0.0;
+  for (double v : y) peak = std::max(peak, std::abs(v));
+  const double floor = std::max(o.label_fraction * peak, o.visibility_sigmas * o.noise_sigma);
+  size_t first = y.size(), last = 0;
+  for (size_t i = 0; i < y.size(); ++i) {
+    if (std::abs(y[i]) < floor) continue;
+    first = std::min(first, i);
+    last = i;
+  }
+  if (first > last) {  // invisible: keep a one-sample label at the peak
+    p->start = p->peak_index;
+    p->end = p->peak_index + 1;
+    return Status::Ok();
+  }
+  p->start = std::max<size_t>(1, offset + first);
+  p->end = offset + last + 1;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -149,6 +197,20 @@ Result<SyntheticSignal> GenerateSynthetic(const SyntheticOptions& options) {
     const size_t lo = std::max<size_t>(1, k * options.length / count);
     const size_t hi = (k + 1) * options.length / count;
     out.pulses.push_back(AddPulse(options, rng, lo, hi, out));
+  }
+  // Envelope extents are known analytically; filtered ones are measured below.
+  if (options.label_basis == SyntheticOptions::LabelBasis::kFiltered) {
+    SEGHUB_ASSIGN_OR_RETURN(
+        FilterCoefficients hp,
+        Butter(options.filter_order, options.filter_cutoff, FilterType::kHighPass));
+    for (PulseInfo& p : out.pulses) {
+      SEGHUB_RETURN_IF_ERROR(FilteredExtent(options, hp, &p));
+      p.end = std::min(p.end, options.length);
+    }
+  }
+  for (const PulseInfo& p : out.pulses) {
+    std::fill(out.labels.begin() + p.start, out.labels.begin() + std::min(p.end, options.length),
+              1);
   }
   return out;
 }

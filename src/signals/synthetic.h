@@ -7,8 +7,14 @@
 // decaying sine). Pulse shapes are specified in samples, not seconds, so that short synthetic
 // signals at low sample rates still get pulses a few samples wide.
 //
-// The label mask marks each pulse from its first sample until its envelope decays below
-// `label_fraction` of its peak; beyond that the pulse tail is smaller than label_fraction * peak.
+// Labels (label_basis):
+//  - kEnvelope: each pulse from its first sample until its raw envelope decays below
+//    `label_fraction` of its peak; beyond that the pulse tail is smaller than label_fraction*peak.
+//  - kFiltered: where the pulse is visible after the pipeline's high-pass (the same zero-phase
+//    Butterworth as signals::Preprocess, applied to the pulse alone): the first to the last sample
+//    whose |filtered pulse| is at least max(label_fraction * filtered peak,
+//    visibility_sigmas * noise_sigma). A slow exponential tail has no content above 0.4 Nyquist,
+//    so under kEnvelope its end is invisible to any detector that sees the filtered signal.
 //
 // Generation is deterministic for a given seed on every platform: it uses its own SplitMix64 /
 // Box-Muller sampling instead of std:: distributions, whose output is implementation-defined.
@@ -43,6 +49,11 @@ struct SyntheticOptions {
   double min_period_samples = 3.0;  // oscillation period of oscillatory pulses (>2: Nyquist)
   double max_period_samples = 12.0;
   double label_fraction = 0.05;
+  enum class LabelBasis { kEnvelope, kFiltered };
+  LabelBasis label_basis = LabelBasis::kEnvelope;
+  double visibility_sigmas = 2.0;  // kFiltered: floor in units of noise_sigma
+  int filter_order = 3;            // kFiltered: the pipeline's high-pass
+  double filter_cutoff = 0.4;      // fraction of Nyquist
   uint64_t seed = 1;
 };
 

@@ -19,6 +19,7 @@ struct TrainArgs {
   int threads = 1;
   std::string evaluate;        // weights to evaluate instead of training
   double min_amplitude = 0.0;  // FindRegions amplitude filter for --evaluate
+  std::string labels = "envelope";
   models::PdTrainOptions pd;
   std::string out_dir = "train-pd";
 };
@@ -46,6 +47,7 @@ int Evaluate(const TrainArgs& args) {
   eval.length = args.pd.val_length;
   eval.window = args.pd.window;
   eval.min_peak_amplitude = args.min_amplitude;
+  eval.labels = args.pd.labels;
   auto r = models::EvaluatePd(&*net, eval);
   if (!r.ok()) {
     std::cerr << "error: " << r.status().ToString() << "\n";
@@ -57,13 +59,16 @@ int Evaluate(const TrainArgs& args) {
                       {"seed_base", eval.seed_base},
                       {"iou_threshold", eval.iou_threshold},
                       {"min_amplitude", eval.min_peak_amplitude},
+                      {"labels", args.labels},
                       {"true_positives", r->true_positives},
                       {"false_positives", r->false_positives},
                       {"false_negatives", r->false_negatives},
                       {"precision", r->precision},
                       {"recall", r->recall},
                       {"f1", r->f1},
-                      {"mean_iou", r->mean_iou}};
+                      {"mean_iou", r->mean_iou},
+                      {"false_negatives_overlapping", r->false_negatives_overlapping},
+                      {"false_positives_overlapping", r->false_positives_overlapping}};
   std::cout << j.dump(2) << std::endl;
   return 0;
 }
@@ -118,8 +123,14 @@ void AddTrainCommand(CLI::App& app) {
                   "Only evaluate these weights (region F1 on held-out synthetic signals)");
   cmd->add_option("--min-amplitude", args->min_amplitude,
                   "--evaluate: region amplitude filter (0 = score every region; 0.2 = serving)");
+  cmd->add_option("--labels", args->labels,
+                  "PD pulse labels: envelope (raw pulse envelope) or filtered (its extent after "
+                  "the high-pass)")
+      ->check(CLI::IsMember({"envelope", "filtered"}));
   auto seg = AddSegmentationTrainOptions(cmd);
   cmd->callback([args, seg, cmd] {
+    args->pd.labels = args->labels == "filtered" ? signals::SyntheticOptions::LabelBasis::kFiltered
+                                                 : signals::SyntheticOptions::LabelBasis::kEnvelope;
     at::set_num_threads(std::max(1, args->threads));
     const int rc = args->task == "segmentation" ? RunSegmentation(*cmd, *seg)
                    : args->evaluate.empty()     ? Train(*args)

@@ -18,6 +18,9 @@ struct SegCliArgs {
   models::SegTrainOptions train;  // segmentation-only fields are bound directly
   bool no_augment = false;
   std::string styles;  // comma-separated
+  std::string data;    // comma-separated folders
+  int crop = 0;        // > 0: native-resolution crop training (default from a tiled model.json)
+  int border_gap = 1;
   double threshold = 0.5;
 };
 
@@ -37,6 +40,19 @@ T Given(const CLI::App& cmd, const std::string& name, T fallback) {
   return opt != nullptr && opt->count() > 0 ? opt->as<T>() : fallback;
 }
 
+// A tiled model.json's input (resize "tile") selects crop training with its tile size,
+// normalisation and polarity; other models keep the stretch path (crop stays 0).
+void ApplyTiledInput(const nlohmann::json& in, models::CropDataOptions* c) {
+  if (in.value("resize", "") != "tile") return;
+  c->crop = in.value("tile", 0);
+  if (in.value("normalize", "auto") == "percentile") {
+    c->normalize.mode = imaging::NormalizeMode::kPercentile;
+  }
+  c->auto_invert = in.value("invert", "none") == "auto";
+  c->mean = in.value("mean", std::vector<float>{});
+  c->std = in.value("std", std::vector<float>{});
+}
+
 // Options -> SegTrainOptions, including the model.json's architecture and input size.
 Result<models::SegTrainOptions> Resolve(const CLI::App& cmd, const SegCliArgs& a) {
   models::SegTrainOptions o = a.train;
@@ -53,9 +69,29 @@ Result<models::SegTrainOptions> Resolve(const CLI::App& cmd, const SegCliArgs& a
           m["input"].contains("size")) {
         o.input_size = m["input"]["size"].at(0).get<int>();
       }
+      if (m.contains("input")) ApplyTiledInput(m["input"], &o.crops);
     }
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(std::string("bad model.json / --arch-params: ") + e.what());
+  }
+  std::vector<std::string> folders;
+  std::stringstream fs(a.data);
+  for (std::string f; std::getline(fs, f, ',');) {
+    if (!f.empty()) folders.push_back(f);
+  }
+  if (a.crop > 0) o.crops.crop = a.crop;
+  const bool crops = a.crop > 0 || o.crops.crop > 0;
+  if (crops) {
+    if (folders.empty()) return InvalidArgument("crop training needs --data FOLDER[,FOLDER...]");
+    o.crops.folders.assign(folders.begin(), folders.end());
+    o.crops.val_every = o.data.val_every;
+    o.crops.border_gap = a.border_gap;
+    o.crops.channels = o.arch_params.value("in_channels", o.crops.channels);
+    o.input_size = o.crops.crop;
+  } else if (folders.size() > 1) {
+    return InvalidArgument("stretch training takes one --data folder");
+  } else if (!folders.empty()) {
+    o.data.folder = folders[0];
   }
   o.init_weights = a.init_weights;
   o.augment = !a.no_augment;
@@ -147,8 +183,14 @@ std::shared_ptr<SegCliArgs> AddSegmentationTrainOptions(CLI::App* cmd) {
   cmd->add_option("--arch-params", a->arch_params, "segmentation: arch_params as JSON");
   cmd->add_option("--init-weights", a->init_weights, "segmentation: starting weights");
   cmd->add_option("--input-size", t.input_size, "segmentation: square stretch size");
-  cmd->add_option("--data", t.data.folder,
-                  "segmentation: folder with images/ and masks/ (default: synthetic spheroids)");
+  cmd->add_option("--data", a->data,
+                  "segmentation: folder(s) with images/ and masks/ or labels/, comma-separated "
+                  "(default: synthetic spheroids)");
+  cmd->add_option("--crop", a->crop,
+                  "segmentation: train on native-resolution crops of this size (default: the "
+                  "model.json's input.tile when input.resize is tile)");
+  cmd->add_option("--border-gap", a->border_gap,
+                  "segmentation, crops: seam (px) left between touching instances in the target");
   cmd->add_option("--val-every", t.data.val_every, "segmentation: hold out every n-th file");
   cmd->add_option("--synthetic-size", t.data.synthetic_size, "segmentation: synthetic height");
   cmd->add_option("--styles", a->styles, "segmentation: synthetic styles, comma-separated");

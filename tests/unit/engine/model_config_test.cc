@@ -23,6 +23,25 @@ TEST(ModelConfigTest, ParsesAndDefaults) {
   EXPECT_FALSE(c->has_weights());
 }
 
+TEST(ModelConfigTest, InputNormalisationAndPolarity) {
+  auto tiled = ParseModelConfig(nlohmann::json::parse(R"({
+    "input": {"channels": 1, "resize": "tile", "tile": 256, "tile_overlap": 32,
+              "normalize": "percentile", "invert": "auto"}})"),
+                                "/m/nuclei");
+  ASSERT_TRUE(tiled.ok()) << tiled.status().ToString();
+  EXPECT_EQ(tiled->input.normalize, "percentile");
+  EXPECT_EQ(tiled->input.invert, "auto");
+  auto bad =
+      ParseModelConfig(nlohmann::json::parse(R"({"input": {"normalize": "zscore"}})"), "/m/x");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("input.normalize"), std::string::npos);
+  // The stretch path is the Hub's exact preprocessing: no other normalisation there.
+  auto stretch = ParseModelConfig(nlohmann::json::parse(R"({
+    "input": {"size": [256, 256], "resize": "stretch", "invert": "auto"}})"),
+                                  "/m/x");
+  EXPECT_FALSE(stretch.ok());
+}
+
 TEST(ModelConfigTest, RejectsBadFieldsWithAClearMessage) {
   auto bad_type = ParseModelConfig(nlohmann::json::parse(R"({"instance_count": "two"})"), "/m/x");
   ASSERT_FALSE(bad_type.ok());

@@ -50,6 +50,47 @@ TEST(NormalizeTest, FlatImageFallsBackToFullRange) {
   EXPECT_FLOAT_EQ(r->at<float>(2, 2), 1.0f);
 }
 
+// Dark objects on a bright background (bright field, H&E) come out bright when auto-inverted;
+// fluorescence (dark background) is left as it is.
+TEST(UnitMappingTest, AutoInvertFlipsOnlyBrightBackgrounds) {
+  cv::Mat bright_field(20, 20, CV_8UC1, cv::Scalar(200));
+  bright_field(cv::Rect(5, 5, 4, 4)).setTo(40);
+  NormalizeOptions percentile;
+  percentile.mode = NormalizeMode::kPercentile;
+  auto m = ComputeUnitMapping(bright_field, percentile, /*auto_invert=*/true);
+  ASSERT_TRUE(m.ok());
+  cv::Mat unit = ApplyUnitMapping(bright_field, *m);
+  EXPECT_NEAR(unit.at<float>(6, 6), 1.0f, 1e-6);  // the dark object is now the brightest
+  EXPECT_NEAR(unit.at<float>(0, 0), 0.0f, 1e-6);
+  cv::Mat fluorescence = 255 - bright_field;
+  m = ComputeUnitMapping(fluorescence, percentile, true);
+  ASSERT_TRUE(m.ok());
+  unit = ApplyUnitMapping(fluorescence, *m);
+  EXPECT_NEAR(unit.at<float>(6, 6), 1.0f, 1e-6);
+  EXPECT_NEAR(unit.at<float>(0, 0), 0.0f, 1e-6);
+  // Without inversion, the bright-field object stays dark.
+  m = ComputeUnitMapping(bright_field, percentile, false);
+  ASSERT_TRUE(m.ok());
+  EXPECT_NEAR(ApplyUnitMapping(bright_field, *m).at<float>(6, 6), 0.0f, 1e-6);
+}
+
+// Percentile mode stretches a dim 8-bit exposure to the full range; the default keeps v/255.
+TEST(UnitMappingTest, PercentileModeStretchesDimEightBitImages) {
+  cv::Mat dim(1, 100, CV_8UC1);
+  for (int i = 0; i < 100; ++i) dim.at<uint8_t>(0, i) = static_cast<uint8_t>(10 + i / 4);
+  NormalizeOptions percentile;
+  percentile.mode = NormalizeMode::kPercentile;
+  auto m = ComputeUnitMapping(dim, percentile, false);
+  ASSERT_TRUE(m.ok());
+  double lo = 0, hi = 0;
+  cv::minMaxLoc(ApplyUnitMapping(dim, *m), &lo, &hi);
+  EXPECT_NEAR(lo, 0.0, 1e-6);
+  EXPECT_NEAR(hi, 1.0, 1e-6);
+  m = ComputeUnitMapping(dim, {}, false);
+  ASSERT_TRUE(m.ok());
+  EXPECT_NEAR(ApplyUnitMapping(dim, *m).at<float>(0, 99), 34.0f / 255.0f, 1e-6);
+}
+
 TEST(ToChannelsTest, ReplicatesAndReduces) {
   const cv::Mat grey(2, 2, CV_16UC1, cv::Scalar(4000));
   const auto rgb = ToChannels(grey, 3);

@@ -7,6 +7,8 @@
 #include <set>
 #include <vector>
 
+#include "signals/filter.h"
+
 namespace seghub::signals {
 namespace {
 
@@ -64,6 +66,43 @@ TEST(SyntheticTest, LabelsLineUpWithPulses) {
     EXPECT_LE(max_outside, o.label_fraction * o.max_pulse_amplitude);
   }
   EXPECT_EQ(kinds.size(), 2u);  // both pulse shapes occur
+}
+
+// kFiltered labels follow the pulse as the pipeline's high-pass shows it: the first and last
+// labelled samples still reach label_fraction of the filtered peak, and slow exponential tails
+// (no content above 0.4 Nyquist) are no longer labelled.
+TEST(SyntheticTest, FilteredLabelsCoverWhatTheHighPassShows) {
+  size_t shorter = 0, pulses = 0;
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    SyntheticOptions envelope = PulsesOnly(seed);
+    SyntheticOptions filtered = envelope;
+    filtered.label_basis = SyntheticOptions::LabelBasis::kFiltered;
+    auto e = GenerateSynthetic(envelope);
+    auto f = GenerateSynthetic(filtered);
+    ASSERT_TRUE(e.ok() && f.ok());
+    ASSERT_EQ(e->signal, f->signal);  // only the labels differ
+    auto hp = Butter(3, 0.4, FilterType::kHighPass);
+    ASSERT_TRUE(hp.ok());
+    auto y = FiltFilt(*hp, f->signal);
+    ASSERT_TRUE(y.ok());
+    std::vector<uint8_t> expected(f->signal.size(), 0);
+    for (size_t k = 0; k < f->pulses.size(); ++k) {
+      const PulseInfo& p = f->pulses[k];
+      ASSERT_LT(p.start, p.end);
+      double peak = 0.0;
+      for (size_t i = p.start; i < p.end; ++i) peak = std::max(peak, std::abs((*y)[i]));
+      const double floor = filtered.label_fraction * peak;
+      EXPECT_GE(std::abs((*y)[p.start]), floor * 0.98) << "seed " << seed << " pulse " << k;
+      EXPECT_GE(std::abs((*y)[p.end - 1]), floor * 0.98) << "seed " << seed << " pulse " << k;
+      const PulseInfo& raw = e->pulses[k];
+      EXPECT_LE(p.end, raw.end + 8);
+      if (p.end - p.start < raw.end - raw.start) ++shorter;
+      ++pulses;
+      std::fill(expected.begin() + p.start, expected.begin() + p.end, 1);
+    }
+    EXPECT_EQ(f->labels, expected);
+  }
+  EXPECT_GT(shorter, pulses / 2);
 }
 
 TEST(SyntheticTest, DeterministicBySeed) {

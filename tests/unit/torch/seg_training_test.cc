@@ -140,5 +140,70 @@ TEST(SegTrainingTest, FolderDatasetHoldsOutEveryNthPair) {
   fs::remove_all(dir);
 }
 
+// Two touching instances get a seam between them; a lone instance keeps its full extent, and a
+// binary mask is split into connected components first.
+TEST(SeamTargetTest, SeparatesTouchingInstancesOnly) {
+  cv::Mat labels = cv::Mat::zeros(20, 30, CV_16UC1);
+  labels(cv::Rect(2, 2, 6, 6)).setTo(1);
+  labels(cv::Rect(8, 2, 6, 6)).setTo(2);  // touches instance 1 along x = 7 | 8
+  labels(cv::Rect(20, 10, 5, 5)).setTo(3);
+  auto t = SeamTarget(labels, 1);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->at<float>(4, 7), 0.0f);
+  EXPECT_EQ(t->at<float>(4, 8), 0.0f);
+  EXPECT_EQ(t->at<float>(4, 5), 1.0f);
+  EXPECT_EQ(cv::countNonZero(*t), 36 * 2 - 12 + 25);
+  cv::Mat binary = labels != 0;
+  auto b = SeamTarget(binary, 1);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(cv::countNonZero(*b), 36 * 2 + 25);  // one component: nothing to separate
+}
+
+// Crop training on a folder with instance labels: images are held in memory, crops carry the
+// seam target, whole held-out images validate, and a short run writes a checkpoint.
+TEST(SegTrainingTest, CropTrainingOnLabelledFolder) {
+  const fs::path dir = TempDir("crops");
+  fs::create_directories(dir / "images");
+  fs::create_directories(dir / "labels");
+  for (int i = 0; i < 4; ++i) {
+    cv::Mat img(70, 90, CV_8UC1, cv::Scalar(20));
+    cv::Mat lab = cv::Mat::zeros(70, 90, CV_16UC1);
+    for (int k = 0; k < 3; ++k) {
+      const cv::Point c(15 + 25 * k, 20 + 10 * i);
+      cv::circle(img, c, 8, cv::Scalar(180 + 20 * k), -1);
+      cv::circle(lab, c, 8, cv::Scalar(k + 1), -1);
+    }
+    cv::imwrite((dir / "images" / ("n" + std::to_string(i) + ".png")).string(), img);
+    cv::imwrite((dir / "labels" / ("n" + std::to_string(i) + ".png")).string(), lab);
+  }
+  SegTrainOptions o;
+  o.architecture = "unet";
+  o.arch_params = {{"features", {4, 8}}, {"in_channels", 1}, {"out_channels", 1}};
+  o.crops.folders = {dir};
+  o.crops.crop = 32;
+  o.crops.val_every = 4;
+  o.crops.normalize.mode = imaging::NormalizeMode::kPercentile;
+  o.input_size = 32;
+  o.epochs = 1;
+  o.steps_per_epoch = 2;
+  o.batch_size = 2;
+  o.out_dir = dir / "run";
+  auto data = CropDataset::Open(o.crops);
+  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  EXPECT_EQ(data->training().size(), 3u);
+  ASSERT_EQ(data->validation().size(), 1u);
+  std::vector<float> x(32 * 32), y(32 * 32);
+  ASSERT_TRUE(data->Train(0, 0, x.data(), y.data()).ok());
+  EXPECT_GE(*std::min_element(y.begin(), y.end()), 0.0f);
+  EXPECT_LE(*std::max_element(y.begin(), y.end()), 1.0f);
+  auto state = TrainSegmentation(o);
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ((*state)["epoch"].get<int>(), 1);
+  EXPECT_TRUE(fs::exists(o.out_dir / "best.safetensors"));
+  o.crops.folders = {dir / "missing"};
+  EXPECT_FALSE(CropDataset::Open(o.crops).ok());
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace seghub::models

@@ -1,0 +1,213 @@
+#include "models/seg_crops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace seghub::models {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kPadMultiple = 32;
+
+bool IsImageFile(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".tif" || ext == ".tiff" ||
+         ext == ".bmp";
+}
+
+// Decoded pixels in RGB order without alpha, any depth.
+Result<cv::Mat> ReadPixels(const fs::path& path) {
+  cv::Mat m = cv::imread(path.string(), cv::IMREAD_UNCHANGED);
+  if (m.empty()) return InvalidArgument("cannot read image " + path.string());
+  if (m.channels() == 4) cv::cvtColor(m, m, cv::COLOR_BGRA2RGB);
+  if (m.channels() == 3) cv::cvtColor(m, m, cv::COLOR_BGR2RGB);
+  return m;
+}
+
+Result<CropImage> LoadImage(const CropDataOptions& o, const fs::path& image_path,
+                            const fs::path& label_path) {
+  CropImage c;
+  c.name = image_path.filename().string();
+  SEGHUB_ASSIGN_OR_RETURN(cv::Mat pixels, ReadPixels(image_path));
+  SEGHUB_ASSIGN_OR_RETURN(pixels, imaging::ToChannels(pixels, o.channels));
+  SEGHUB_ASSIGN_OR_RETURN(imaging::UnitMapping map,
+                          imaging::ComputeUnitMapping(pixels, o.normalize, o.auto_invert));
+  c.unit = imaging::ApplyUnitMapping(pixels, map);
+  cv::Mat labels = cv::imread(label_path.string(), cv::IMREAD_UNCHANGED);
+  if (labels.empty()) return InvalidArgument("cannot read labels " + label_path.string());
+  if (labels.channels() > 1) cv::cvtColor(labels, labels, cv::COLOR_BGR2GRAY);
+  if (labels.size() != pixels.size()) {
+    return InvalidArgument("labels size differs from image: " + label_path.string());
+  }
+  SEGHUB_ASSIGN_OR_RETURN(c.target, SeamTarget(labels, o.border_gap));
+  c.foreground = labels != 0;
+  return c;
+}
+
+// Photometric augmentation in unit space; `f` is CV_32FC(n).
+void Photometric(cv::RNG* rng, cv::Mat* f) {
+  const double gamma = std::exp(rng->uniform(-0.4, 0.4));
+  const double contrast = 1.0 + rng->uniform(-0.3, 0.3);
+  const double brightness = rng->uniform(-0.1, 0.1);
+  cv::max(*f, 0.0, *f);
+  cv::pow(*f, gamma, *f);
+  f->convertTo(*f, -1, contrast, 0.5 - 0.5 * contrast + brightness);
+  if (rng->uniform(0.0, 1.0) < 0.25) {
+    cv::GaussianBlur(*f, *f, cv::Size(0, 0), rng->uniform(0.5, 1.5));
+  }
+  if (rng->uniform(0.0, 1.0) < 0.5) {
+    cv::Mat noise(f->size(), f->type());
+    rng->fill(noise, cv::RNG::NORMAL, 0.0, rng->uniform(0.0, 0.05));
+    *f += noise;
+  }
+}
+
+// The source window for a crop of `out` px at zoom `scale`, reflected where it leaves the image.
+cv::Mat Window(const cv::Mat& m, int x, int y, int side) {
+  const cv::Rect want(x, y, side, side);
+  const cv::Rect inside = want & cv::Rect(0, 0, m.cols, m.rows);
+  cv::Mat w;
+  cv::copyMakeBorder(m(inside), w, inside.y - want.y, want.br().y - inside.br().y,
+                     inside.x - want.x, want.br().x - inside.br().x, cv::BORDER_REFLECT_101);
+  return w;
+}
+
+void Orient(int flip, int quarter, cv::Mat* m) {
+  if (flip >= -1) cv::flip(*m, *m, flip);
+  if (quarter > 0) {
+    cv::rotate(*m, *m,
+               quarter == 1   ? cv::ROTATE_90_CLOCKWISE
+               : quarter == 2 ? cv::ROTATE_180
+                              : cv::ROTATE_90_COUNTERCLOCKWISE);
+  }
+}
+
+// Planar copy of `f` (CV_32FC(n)) into `out`, normalised by mean/std.
+void ToPlanar(const cv::Mat& f, const std::vector<float>& mean, const std::vector<float>& std,
+              float* out) {
+  std::vector<cv::Mat> planes;
+  cv::split(f, planes);
+  const size_t area = static_cast<size_t>(f.rows) * f.cols;
+  for (size_t c = 0; c < planes.size(); ++c) {
+    const double m = c < mean.size() ? mean[c] : 0.0, s = c < std.size() ? std[c] : 1.0;
+    cv::Mat dst(f.rows, f.cols, CV_32F, out + c * area);
+    planes[c].convertTo(dst, CV_32F, 1.0 / s, -m / s);
+  }
+}
+
+}  // namespace
+
+Result<cv::Mat> SeamTarget(const cv::Mat& labels_in, int gap) {
+  if (labels_in.empty() || labels_in.channels() != 1) {
+    return InvalidArgument("labels must be a single-channel image");
+  }
+  cv::Mat labels;
+  labels_in.convertTo(labels, CV_32S);
+  double lo = 0, hi = 0;
+  cv::minMaxLoc(labels, &lo, &hi);
+  if (lo < 0) return InvalidArgument("labels must not be negative");
+  // A binary mask (one non-zero value) holds no instance ids: use connected components.
+  if (hi > 0 && cv::countNonZero(labels == hi) == cv::countNonZero(labels)) {
+    cv::Mat binary = labels != 0;
+    cv::connectedComponents(binary, labels, 8, CV_32S);
+  }
+  cv::Mat f, target;
+  labels.convertTo(f, CV_32F);
+  cv::Mat fg = labels != 0;
+  fg.convertTo(target, CV_32F, 1.0 / 255.0);
+  if (gap <= 0) return target;
+  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_RECT, {2 * gap + 1, 2 * gap + 1});
+  cv::Mat big = f.clone();
+  big.setTo(std::numeric_limits<float>::max(), labels == 0);
+  cv::Mat max_near, min_near;
+  cv::dilate(f, max_near, kernel);
+  cv::erode(big, min_near, kernel);
+  const cv::Mat seam = (labels != 0) & ((max_near > f) | (min_near < f));
+  target.setTo(0.0f, seam);
+  return target;
+}
+
+Result<CropDataset> CropDataset::Open(const CropDataOptions& o) {
+  if (o.folders.empty()) return InvalidArgument("crop training needs at least one folder");
+  if (o.crop < kPadMultiple || o.crop % kPadMultiple != 0) {
+    return InvalidArgument("crop size must be a positive multiple of 32");
+  }
+  if (o.min_scale <= 0 || o.max_scale < o.min_scale) {
+    return InvalidArgument("zoom range must satisfy 0 < min <= max");
+  }
+  CropDataset d;
+  d.options_ = o;
+  const int every = std::max(2, o.val_every);
+  for (const fs::path& folder : o.folders) {
+    const fs::path images = folder / "images";
+    const fs::path labels = fs::is_directory(folder / "labels") ? folder / "labels" : folder / "masks";
+    if (!fs::is_directory(images) || !fs::is_directory(labels)) {
+      return InvalidArgument(folder.string() + " needs images/ and labels/ (or masks/) folders");
+    }
+    std::map<std::string, fs::path> label_by_stem;
+    for (const auto& e : fs::directory_iterator(labels)) {
+      if (IsImageFile(e.path())) label_by_stem[e.path().stem().string()] = e.path();
+    }
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(images)) {
+      if (IsImageFile(e.path())) files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (size_t i = 0; i < files.size(); ++i) {
+      auto it = label_by_stem.find(files[i].stem().string());
+      if (it == label_by_stem.end()) return InvalidArgument("no labels for " + files[i].string());
+      SEGHUB_ASSIGN_OR_RETURN(CropImage img, LoadImage(o, files[i], it->second));
+      ((i + 1) % every == 0 ? d.val_ : d.train_).push_back(std::move(img));
+    }
+  }
+  if (d.train_.empty() || d.val_.empty()) {
+    return InvalidArgument("crop training needs at least " + std::to_string(every) +
+                           " labelled images");
+  }
+  return d;
+}
+
+Status CropDataset::Train(uint64_t index, uint64_t seed, float* x, float* y) const {
+  cv::RNG rng(seed * 0x9E3779B97F4A7C15ULL + index * 2654435761ULL + 1);
+  const CropImage& img = train_[rng.uniform(0, static_cast<int>(train_.size()))];
+  const double scale =
+      std::exp(rng.uniform(std::log(options_.min_scale), std::log(options_.max_scale)));
+  const int out = options_.crop;
+  const int side = std::max(8, static_cast<int>(std::lround(out / scale)));
+  const int x0 = rng.uniform(-side / 4, std::max(1, img.unit.cols - side + side / 4));
+  const int y0 = rng.uniform(-side / 4, std::max(1, img.unit.rows - side + side / 4));
+  cv::Mat f, t;
+  cv::resize(Window(img.unit, x0, y0, side), f, {out, out}, 0, 0,
+             side > out ? cv::INTER_AREA : cv::INTER_LINEAR);
+  cv::resize(Window(img.target, x0, y0, side), t, {out, out}, 0, 0,
+             side > out ? cv::INTER_AREA : cv::INTER_LINEAR);
+  const int flip = rng.uniform(-2, 2);  // -2 = none, else cv::flip's code
+  const int quarter = rng.uniform(0, 4);
+  Orient(flip, quarter, &f);
+  Orient(flip, quarter, &t);
+  Photometric(&rng, &f);
+  ToPlanar(f, options_.mean, options_.std, x);
+  cv::Mat dst(out, out, CV_32F, y);
+  t.copyTo(dst);
+  return Status::Ok();
+}
+
+std::vector<float> CropDataset::WholeInput(const cv::Mat& unit, cv::Size* padded) const {
+  const int w = (unit.cols + kPadMultiple - 1) / kPadMultiple * kPadMultiple;
+  const int h = (unit.rows + kPadMultiple - 1) / kPadMultiple * kPadMultiple;
+  cv::Mat p;
+  cv::copyMakeBorder(unit, p, 0, h - unit.rows, 0, w - unit.cols, cv::BORDER_REFLECT_101);
+  std::vector<float> out(static_cast<size_t>(p.channels()) * h * w);
+  ToPlanar(p, options_.mean, options_.std, out.data());
+  *padded = cv::Size(w, h);
+  return out;
+}
+
+}  // namespace seghub::models

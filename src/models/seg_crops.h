@@ -1,0 +1,81 @@
+// Crop-based training data for tiled segmentation models (nuclei): whole images stay at their
+// native resolution and the network is trained on random crops of `crop` px, the size of the
+// tiles it is later served on (model.json input.resize "tile").
+//
+// Folders hold images/ and either labels/ (instance ids, 16-bit PNG) or masks/ (binary; touching
+// objects are then one connected component). Every image is read once at Open, adapted to the
+// model's channel count and mapped to [0,1] with the same imaging::ComputeUnitMapping the serving
+// path (pipeline::InputPlan) computes over the whole image, so crops and tiles see one scale.
+//
+// Target: foreground minus a `border_gap` px seam wherever two instances touch, so the network
+// learns to leave a gap between neighbours and connected components (or a watershed) split them.
+//
+// Augmentation (training only, in unit space after the mapping): zoom, flips, 90° rotations,
+// gamma, contrast, brightness, blur and noise. Every held-out image (every val_every-th file of a
+// folder, sorted by name) is validated whole, padded by reflection to a multiple of 32.
+//
+// Thread-compatible: Open builds it, then const methods may be called from one thread at a time.
+#ifndef SEGHUB_MODELS_SEG_CROPS_H_
+#define SEGHUB_MODELS_SEG_CROPS_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "imaging/normalize.h"
+
+namespace seghub::models {
+
+struct CropDataOptions {
+  std::vector<std::filesystem::path> folders;
+  int val_every = 10;
+  int crop = 0;  // px; must be a positive multiple of 32 (0 in options = crop training off)
+  int channels = 1;
+  imaging::NormalizeOptions normalize;
+  bool auto_invert = false;
+  std::vector<float> mean, std;  // after the unit mapping; empty = none
+  int border_gap = 1;
+  double min_scale = 0.6, max_scale = 1.6;  // zoom, log-uniform
+};
+
+// One image held in memory: unit-range float pixels (CV_32FC(channels)) and its target
+// (CV_32FC1, 1 = foreground to learn, 0 = background or a seam between instances).
+struct CropImage {
+  std::string name;
+  cv::Mat unit;
+  cv::Mat target;
+  cv::Mat foreground;  // CV_8UC1, every labelled pixel (validation scores against this)
+};
+
+class CropDataset {
+ public:
+  static Result<CropDataset> Open(const CropDataOptions& options);
+
+  // Fills x [crop, crop] planes (channels * crop * crop floats, already mean/std-normalised) and
+  // y (crop * crop floats) with training sample `index` of run `seed`.
+  Status Train(uint64_t index, uint64_t seed, float* x, float* y) const;
+
+  // Held-out images, whole.
+  const std::vector<CropImage>& validation() const { return val_; }
+  const std::vector<CropImage>& training() const { return train_; }
+  const CropDataOptions& options() const { return options_; }
+
+  // `unit` as a [channels, H', W'] float buffer padded to multiples of 32, normalised by
+  // mean/std; sets *padded to (H', W').
+  std::vector<float> WholeInput(const cv::Mat& unit, cv::Size* padded) const;
+
+ private:
+  CropDataOptions options_;
+  std::vector<CropImage> train_, val_;
+};
+
+// Instance labels (CV_8U/16U/32S, 0 = background; a binary mask is split into connected
+// components) -> CV_32FC1 target with a `gap` px seam where different instances touch.
+Result<cv::Mat> SeamTarget(const cv::Mat& labels, int gap);
+
+}  // namespace seghub::models
+
+#endif  // SEGHUB_MODELS_SEG_CROPS_H_
