@@ -90,11 +90,15 @@ Status ParsePostprocess(const json& j, PostprocessSpec* p, const std::string& wh
   SEGHUB_RETURN_IF_ERROR(Get(j, "min_area", &p->min_area, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "class_name", &p->class_name, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "min_distance", &p->min_distance, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "saddle_ratio", &p->saddle_ratio, where));
   if (p->instances != "none" && p->instances != "watershed") {
     return InvalidArgument(where + ": postprocess.instances must be none or watershed");
   }
   if (p->min_area < 0) return InvalidArgument(where + ": postprocess.min_area must be >= 0");
   if (p->min_distance < 1) return InvalidArgument(where + ": postprocess.min_distance >= 1");
+  if (!(p->saddle_ratio >= 0.0 && p->saddle_ratio <= 1.0)) {
+    return InvalidArgument(where + ": postprocess.saddle_ratio must lie in [0, 1]");
+  }
   return Status::Ok();
 }
 
@@ -212,7 +216,8 @@ nlohmann::json ModelConfigToJson(const ModelConfig& c) {
   j["postprocess"] = {{"instances", c.postprocess.instances},
                       {"min_area", c.postprocess.min_area},
                       {"class_name", c.postprocess.class_name},
-                      {"min_distance", c.postprocess.min_distance}};
+                      {"min_distance", c.postprocess.min_distance},
+                      {"saddle_ratio", c.postprocess.saddle_ratio}};
   j["precision"] = c.precision;
   j["batching"] = {{"max_batch_size", c.batching.max_batch_size},
                    {"preferred_batch_sizes", c.batching.preferred_batch_sizes},

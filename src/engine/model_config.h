@@ -50,6 +50,8 @@ struct PostprocessSpec {
   double min_area = 50.0;          // px²; smaller objects are dropped
   std::string class_name = "spheroid";
   int min_distance = 5;  // watershed: peaks closer than this (px) do not split an object
+  // watershed: basins joined by a saddle >= this x the smaller peak distance merge (0 = off).
+  double saddle_ratio = 0.0;
 };
 
 struct BatchingConfig {

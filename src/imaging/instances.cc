@@ -1,6 +1,8 @@
 #include "imaging/instances.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <numeric>
 #include <opencv2/imgproc.hpp>
 #include <queue>
 #include <string>
@@ -85,11 +87,64 @@ void FloodFromMarkers(const cv::Mat& foreground, const cv::Mat& dist, cv::Mat* l
   }
 }
 
+// Merges basins across saddles at least ratio x the shallower peak, most saddle-like first
+// (union-find over the label adjacency graph), then renumbers labels 1..N.
+void MergeShallowSaddles(const cv::Mat& dist, double ratio, int count, cv::Mat* labels) {
+  std::vector<float> peak(count + 1, 0.0f);
+  struct Edge {
+    int a, b;
+    float saddle;
+  };
+  std::vector<Edge> edges;
+  const auto consider = [&](int la, int lb, float da, float db) {
+    if (la > 0 && lb > 0 && la != lb) edges.push_back({la, lb, std::min(da, db)});
+  };
+  for (int y = 0; y < dist.rows; ++y) {
+    const int* l = labels->ptr<int>(y);
+    const int* below = y + 1 < dist.rows ? labels->ptr<int>(y + 1) : nullptr;
+    const float* d = dist.ptr<float>(y);
+    const float* d_below = below ? dist.ptr<float>(y + 1) : nullptr;
+    for (int x = 0; x < dist.cols; ++x) {
+      if (l[x] > 0) peak[l[x]] = std::max(peak[l[x]], d[x]);
+      if (x + 1 < dist.cols) consider(l[x], l[x + 1], d[x], d[x + 1]);
+      if (below) consider(l[x], below[x], d[x], d_below[x]);
+    }
+  }
+  std::sort(edges.begin(), edges.end(),
+            [](const Edge& p, const Edge& q) { return p.saddle > q.saddle; });
+  std::vector<int> parent(count + 1);
+  std::iota(parent.begin(), parent.end(), 0);
+  const auto find = [&](int v) {
+    while (parent[v] != v) v = parent[v] = parent[parent[v]];
+    return v;
+  };
+  for (const Edge& e : edges) {  // the first edge seen per pair carries its highest saddle
+    const int ra = find(e.a), rb = find(e.b);
+    if (ra == rb || e.saddle < ratio * std::min(peak[ra], peak[rb])) continue;
+    parent[rb] = ra;
+    peak[ra] = std::max(peak[ra], peak[rb]);
+  }
+  std::vector<int> renumber(count + 1, 0);
+  int next = 0;
+  for (int y = 0; y < labels->rows; ++y) {
+    int* l = labels->ptr<int>(y);
+    for (int x = 0; x < labels->cols; ++x) {
+      if (l[x] <= 0) continue;
+      int& r = renumber[find(l[x])];
+      if (r == 0) r = ++next;
+      l[x] = r;
+    }
+  }
+}
+
 }  // namespace
 
 Result<cv::Mat> SeparateInstances(const cv::Mat& mask, const InstanceOptions& options) {
   if (mask.empty() || mask.type() != CV_8UC1) return InvalidArgument("mask must be CV_8UC1");
   if (options.min_distance < 1) return InvalidArgument("min_distance must be at least 1");
+  if (!(options.saddle_ratio >= 0.0 && options.saddle_ratio <= 1.0)) {
+    return InvalidArgument("saddle_ratio must lie in [0, 1]");
+  }
   try {
     const cv::Mat foreground = mask != 0;
     cv::Mat padded, dist;
@@ -100,10 +155,11 @@ Result<cv::Mat> SeparateInstances(const cv::Mat& mask, const InstanceOptions& op
     dist = dist(cv::Rect(1, 1, mask.cols, mask.rows)).clone();
 
     cv::Mat markers;
-    if (PlaceMarkers(foreground, dist, options, &markers) == 0) {
-      return cv::Mat(mask.size(), CV_32SC1, cv::Scalar(0));
-    }
+    const int count = PlaceMarkers(foreground, dist, options, &markers);
+    if (count == 0) return cv::Mat(mask.size(), CV_32SC1, cv::Scalar(0));
     FloodFromMarkers(foreground, dist, &markers);
+    if (options.saddle_ratio > 0.0)
+      MergeShallowSaddles(dist, options.saddle_ratio, count, &markers);
     return markers;
   } catch (const cv::Exception& e) {
     return Internal(std::string("instance separation failed: ") + e.what());

@@ -2,7 +2,10 @@
 // markers at distance peaks -> marker-controlled watershed (Meyer flooding) of the inverted
 // distance. Each connected component gets at least one marker (its deepest point), so no object is
 // lost; two peaks closer than min_distance, or a peak lower than min_peak_distance, do not split an
-// object. Pure functions; thread-safe.
+// object. Optionally, neighbouring basins whose shared border (saddle) is nearly as deep as the
+// shallower of their peaks are merged afterwards: an elongated or irregular nucleus has several
+// distance peaks joined by a broad ridge, two touching round nuclei a narrow neck.
+// Pure functions; thread-safe.
 #ifndef SEGHUB_IMAGING_INSTANCES_H_
 #define SEGHUB_IMAGING_INSTANCES_H_
 
@@ -19,6 +22,10 @@ struct InstanceOptions {
   int min_distance = 5;
   // Peaks with a smaller distance to the background (px) are ignored: thin necks are not objects.
   double min_peak_distance = 2.0;
+  // 0 = off. Else two touching basins merge when their saddle distance is at least
+  // saddle_ratio x the lower of their peak distances (a neck at least that wide, relative to the
+  // smaller object's radius). Scale-free, unlike min_distance. Valid range [0, 1].
+  double saddle_ratio = 0.0;
 };
 
 // `mask`: CV_8UC1, non-zero = foreground. Returns CV_32SC1 labels, 0 = background, 1..N.

@@ -147,7 +147,8 @@ Result<CropDataset> CropDataset::Open(const CropDataOptions& o) {
   const int every = std::max(2, o.val_every);
   for (const fs::path& folder : o.folders) {
     const fs::path images = folder / "images";
-    const fs::path labels = fs::is_directory(folder / "labels") ? folder / "labels" : folder / "masks";
+    const fs::path labels =
+        fs::is_directory(folder / "labels") ? folder / "labels" : folder / "masks";
     if (!fs::is_directory(images) || !fs::is_directory(labels)) {
       return InvalidArgument(folder.string() + " needs images/ and labels/ (or masks/) folders");
     }

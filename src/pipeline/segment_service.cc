@@ -221,6 +221,7 @@ void SegmentService::Finish(const std::shared_ptr<Job>& job) {
       imaging::InstanceOptions iopt;
       iopt.threshold = popt.threshold;
       iopt.min_distance = cfg.postprocess.min_distance;
+      iopt.saddle_ratio = cfg.postprocess.saddle_ratio;
       auto labels = imaging::SeparateInstancesFromProbabilities(*prob, iopt);
       if (!labels.ok()) return Complete(job, labels.status());
       polygons = imaging::PolygonsFromLabels(*labels, *prob, popt);

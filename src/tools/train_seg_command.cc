@@ -21,6 +21,7 @@ struct SegCliArgs {
   std::string data;    // comma-separated folders
   int crop = 0;        // > 0: native-resolution crop training (default from a tiled model.json)
   int border_gap = 1;
+  std::vector<double> zoom;  // crops: {min, max} scale; empty = CropDataOptions' default
   double threshold = 0.5;
 };
 
@@ -86,6 +87,10 @@ Result<models::SegTrainOptions> Resolve(const CLI::App& cmd, const SegCliArgs& a
     o.crops.folders.assign(folders.begin(), folders.end());
     o.crops.val_every = o.data.val_every;
     o.crops.border_gap = a.border_gap;
+    if (!a.zoom.empty()) {
+      o.crops.min_scale = a.zoom[0];
+      o.crops.max_scale = a.zoom[1];
+    }
     o.crops.channels = o.arch_params.value("in_channels", o.crops.channels);
     o.input_size = o.crops.crop;
   } else if (folders.size() > 1) {
@@ -191,6 +196,10 @@ std::shared_ptr<SegCliArgs> AddSegmentationTrainOptions(CLI::App* cmd) {
                   "model.json's input.tile when input.resize is tile)");
   cmd->add_option("--border-gap", a->border_gap,
                   "segmentation, crops: seam (px) left between touching instances in the target");
+  cmd->add_option("--zoom", a->zoom,
+                  "segmentation, crops: MIN,MAX zoom (log-uniform; < 1 shrinks objects)")
+      ->expected(2)
+      ->delimiter(',');
   cmd->add_option("--val-every", t.data.val_every, "segmentation: hold out every n-th file");
   cmd->add_option("--synthetic-size", t.data.synthetic_size, "segmentation: synthetic height");
   cmd->add_option("--styles", a->styles, "segmentation: synthetic styles, comma-separated");

@@ -40,6 +40,31 @@ TEST(InstancesTest, SplitsTwoTouchingDiscs) {
   EXPECT_NEAR((*polys)[0].area, (*polys)[1].area, 0.05 * (*polys)[0].area);
 }
 
+// A peanut (two discs 30 px apart, neck half-width 23.6 px = 0.84 of the radius) is one object
+// with two distance peaks; the touching pair of the test above has a neck of 0.45 radii.
+TEST(InstancesTest, SaddleRatioMergesBroadNecksButNotNarrowOnes) {
+  cv::Mat mask = cv::Mat::zeros(100, 300, CV_8UC1);
+  cv::circle(mask, {45, 50}, 28, cv::Scalar(255), cv::FILLED);
+  cv::circle(mask, {95, 50}, 28, cv::Scalar(255), cv::FILLED);
+  cv::circle(mask, {190, 50}, 28, cv::Scalar(255), cv::FILLED);
+  cv::circle(mask, {220, 50}, 28, cv::Scalar(255), cv::FILLED);
+  const auto split = SeparateInstances(mask);
+  ASSERT_TRUE(split.ok());
+  EXPECT_EQ(Labels(*split).size(), 4u);  // distance peaks alone split the peanut too
+
+  InstanceOptions o;
+  o.saddle_ratio = 0.7;
+  const auto merged = SeparateInstances(mask, o);
+  ASSERT_TRUE(merged.ok());
+  EXPECT_EQ(Labels(*merged), (std::set<int>{1, 2, 3}));  // renumbered 1..N
+  EXPECT_NE(merged->at<int>(50, 45), merged->at<int>(50, 95));
+  EXPECT_EQ(merged->at<int>(50, 190), merged->at<int>(50, 220));
+  EXPECT_EQ(cv::countNonZero(*merged > 0), cv::countNonZero(mask));
+
+  o.saddle_ratio = 1.5;
+  EXPECT_FALSE(SeparateInstances(mask, o).ok());
+}
+
 TEST(InstancesTest, KeepsSingleAndSmallObjectsWhole) {
   cv::Mat mask = cv::Mat::zeros(100, 100, CV_8UC1);
   cv::circle(mask, {40, 40}, 25, cv::Scalar(255), cv::FILLED);
