@@ -15,9 +15,9 @@ double InterpolateRanks(double rank, double lo_value, double hi_value) {
   return lo_value + (hi_value - lo_value) * frac;
 }
 
-// Integer images: an exact histogram avoids sorting up to 100 M samples.
+// Integer images: one exact histogram (no sorting of up to 100 M samples) serves every p.
 template <typename T>
-double IntegerPercentile(const cv::Mat& image, double p) {
+std::vector<double> IntegerPercentiles(const cv::Mat& image, const std::vector<double>& ps) {
   constexpr int kBins = 1 << (8 * sizeof(T));
   std::vector<int64_t> hist(kBins, 0);
   for (int y = 0; y < image.rows; ++y) {
@@ -26,7 +26,6 @@ double IntegerPercentile(const cv::Mat& image, double p) {
     for (int i = 0; i < n; ++i) ++hist[row[i]];
   }
   const int64_t total = static_cast<int64_t>(image.total()) * image.channels();
-  const double rank = p / 100.0 * static_cast<double>(total - 1);
   const auto at_rank = [&](int64_t k) {  // k-th smallest sample, 0-based
     int64_t seen = 0;
     for (int v = 0; v < kBins; ++v) {
@@ -35,12 +34,18 @@ double IntegerPercentile(const cv::Mat& image, double p) {
     }
     return kBins - 1;
   };
-  const auto lo = static_cast<int64_t>(std::floor(rank));
-  const int64_t hi = std::min(lo + 1, total - 1);
-  return InterpolateRanks(rank, at_rank(lo), at_rank(hi));
+  std::vector<double> out;
+  for (double p : ps) {
+    const double rank = p / 100.0 * static_cast<double>(total - 1);
+    const auto lo = static_cast<int64_t>(std::floor(rank));
+    const int64_t hi = std::min(lo + 1, total - 1);
+    out.push_back(InterpolateRanks(rank, at_rank(lo), at_rank(hi)));
+  }
+  return out;
 }
 
-double FloatPercentile(const cv::Mat& image, double p) {
+// Float images: one copy of the finite samples, partially ordered once per p.
+std::vector<double> FloatPercentiles(const cv::Mat& image, const std::vector<double>& ps) {
   std::vector<float> v;
   v.reserve(image.total() * image.channels());
   for (int y = 0; y < image.rows; ++y) {
@@ -49,15 +54,22 @@ double FloatPercentile(const cv::Mat& image, double p) {
       if (std::isfinite(row[i])) v.push_back(row[i]);  // NaN would break the ordering
     }
   }
-  if (v.empty()) return 0.0;
-  const double rank = p / 100.0 * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<size_t>(std::floor(rank));
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  std::nth_element(v.begin(), v.begin() + lo, v.end());
-  const double lo_value = v[lo];
-  // After nth_element, the (lo+1)-th smallest is the minimum of the upper part.
-  const double hi_value = hi == lo ? lo_value : *std::min_element(v.begin() + hi, v.end());
-  return InterpolateRanks(rank, lo_value, hi_value);
+  std::vector<double> out;
+  for (double p : ps) {
+    if (v.empty()) {
+      out.push_back(0.0);
+      continue;
+    }
+    const double rank = p / 100.0 * static_cast<double>(v.size() - 1);
+    const auto lo = static_cast<size_t>(std::floor(rank));
+    const size_t hi = std::min(lo + 1, v.size() - 1);
+    std::nth_element(v.begin(), v.begin() + lo, v.end());
+    const double lo_value = v[lo];
+    // After nth_element, the (lo+1)-th smallest is the minimum of the upper part.
+    const double hi_value = hi == lo ? lo_value : *std::min_element(v.begin() + hi, v.end());
+    out.push_back(InterpolateRanks(rank, lo_value, hi_value));
+  }
+  return out;
 }
 
 double TypeMaximum(int depth) { return depth == CV_8U ? 255.0 : depth == CV_16U ? 65535.0 : 1.0; }
@@ -95,22 +107,32 @@ cv::Mat ScaleAndClamp(const cv::Mat& image, double low, double high) {
 
 }  // namespace
 
-Result<double> Percentile(const cv::Mat& image, double p) {
+Result<std::vector<double>> Percentiles(const cv::Mat& image, const std::vector<double>& ps) {
   if (image.empty()) return InvalidArgument("percentile of an empty image");
-  if (!(p >= 0.0 && p <= 100.0)) return InvalidArgument("percentile must be in [0, 100]");
+  for (double p : ps) {
+    if (!(p >= 0.0 && p <= 100.0)) return InvalidArgument("percentile must be in [0, 100]");
+  }
   switch (image.depth()) {
     case CV_8U:
-      return IntegerPercentile<uint8_t>(image, p);
+      return IntegerPercentiles<uint8_t>(image, ps);
     case CV_16U:
-      return IntegerPercentile<uint16_t>(image, p);
+      return IntegerPercentiles<uint16_t>(image, ps);
     case CV_32F:
-      return FloatPercentile(image, p);
+      return FloatPercentiles(image, ps);
     default:
       return InvalidArgument("percentile needs 8-bit, 16-bit or float samples");
   }
 }
 
-Result<cv::Mat> NormalizeToUnit(const cv::Mat& image, const NormalizeOptions& options) {
+Result<double> Percentile(const cv::Mat& image, double p) {
+  SEGHUB_ASSIGN_OR_RETURN(const std::vector<double> v, Percentiles(image, {p}));
+  return v[0];
+}
+
+namespace {
+
+// Preconditions shared by NormalizeToUnit and ComputeUnitMapping.
+Status CheckNormalizable(const cv::Mat& image, const NormalizeOptions& options) {
   if (image.empty()) return InvalidArgument("cannot normalise an empty image");
   const int depth = image.depth();
   if (depth != CV_8U && depth != CV_16U && depth != CV_32F) {
@@ -119,12 +141,20 @@ Result<cv::Mat> NormalizeToUnit(const cv::Mat& image, const NormalizeOptions& op
   if (options.low_percentile >= options.high_percentile) {
     return InvalidArgument("low percentile must be below high percentile");
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<cv::Mat> NormalizeToUnit(const cv::Mat& image, const NormalizeOptions& options) {
+  SEGHUB_RETURN_IF_ERROR(CheckNormalizable(image, options));
+  const int depth = image.depth();
   const bool use_percentiles = options.mode == NormalizeMode::kPercentile ||
                                (options.mode == NormalizeMode::kAuto && depth != CV_8U);
   if (use_percentiles) {
-    SEGHUB_ASSIGN_OR_RETURN(const double low, Percentile(image, options.low_percentile));
-    SEGHUB_ASSIGN_OR_RETURN(const double high, Percentile(image, options.high_percentile));
-    if (high > low) return ScaleAndClamp(image, low, high);
+    SEGHUB_ASSIGN_OR_RETURN(const std::vector<double> range,
+                            Percentiles(image, {options.low_percentile, options.high_percentile}));
+    if (range[1] > range[0]) return ScaleAndClamp(image, range[0], range[1]);
   }
   if (depth == CV_8U) {
     // float32(p) / 255.0f exactly as torchvision ToTensor; convertTo's multiply by 1/255 can
@@ -162,28 +192,25 @@ Result<cv::Mat> ToChannels(const cv::Mat& image, int channels) {
 
 Result<UnitMapping> ComputeUnitMapping(const cv::Mat& image, const NormalizeOptions& options,
                                        bool auto_invert) {
-  if (image.empty()) return InvalidArgument("cannot normalise an empty image");
+  SEGHUB_RETURN_IF_ERROR(CheckNormalizable(image, options));
   const int depth = image.depth();
-  if (depth != CV_8U && depth != CV_16U && depth != CV_32F) {
-    return InvalidArgument("normalisation needs 8-bit, 16-bit or float samples");
-  }
-  if (options.low_percentile >= options.high_percentile) {
-    return InvalidArgument("low percentile must be below high percentile");
-  }
   UnitMapping m;
   const bool use_percentiles = options.mode == NormalizeMode::kPercentile ||
                                (options.mode == NormalizeMode::kAuto && depth != CV_8U);
+  // Percentile ranges clip outliers; float data may lie outside [0, type maximum].
+  m.clamp = use_percentiles || depth == CV_32F;
   double low = 0.0, high = TypeMaximum(depth);
   if (use_percentiles || auto_invert) {
-    SEGHUB_ASSIGN_OR_RETURN(const double lo, Percentile(image, options.low_percentile));
-    SEGHUB_ASSIGN_OR_RETURN(const double hi, Percentile(image, options.high_percentile));
+    // One pass over the pixels for the range and, when inverting may be needed, the median.
+    SEGHUB_ASSIGN_OR_RETURN(const std::vector<double> q,
+                            Percentiles(image, {options.low_percentile, options.high_percentile,
+                                                auto_invert ? 50.0 : options.low_percentile}));
+    const double lo = q[0], hi = q[1], median = q[2];
     if (use_percentiles && hi > lo) {
       low = lo;
       high = hi;
     }
-    m.clamp = use_percentiles || depth == CV_32F;
     if (auto_invert && hi > lo) {
-      SEGHUB_ASSIGN_OR_RETURN(const double median, Percentile(image, 50.0));
       if (median > 0.5 * (lo + hi)) {
         m.low = high;
         m.scale = -1.0 / (high - low);
@@ -193,7 +220,6 @@ Result<UnitMapping> ComputeUnitMapping(const cv::Mat& image, const NormalizeOpti
   }
   m.low = low;
   m.scale = 1.0 / (high - low);
-  m.clamp = m.clamp || depth == CV_32F;
   return m;
 }
 

@@ -9,6 +9,7 @@
 #define SEGHUB_IMAGING_NORMALIZE_H_
 
 #include <opencv2/core.hpp>
+#include <vector>
 
 #include "common/status.h"
 
@@ -48,6 +49,8 @@ cv::Mat ApplyUnitMapping(const cv::Mat& image, const UnitMapping& m);
 // Percentile of all samples (all channels), NumPy's default linear interpolation between ranks.
 // `image` is CV_8U, CV_16U or CV_32F with any channel count; p in [0,100].
 Result<double> Percentile(const cv::Mat& image, double p);
+// Several percentiles from one pass over the samples (same definition), in the order of `ps`.
+Result<std::vector<double>> Percentiles(const cv::Mat& image, const std::vector<double>& ps);
 
 // Returns CV_32FC(n) with values in [0,1]. A flat image (high == low percentile) falls back to
 // kFullRange so a blank frame stays blank instead of dividing by zero.

@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <map>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include "models/seg_files.h"
 
 namespace seghub::models {
 namespace {
@@ -13,14 +14,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kPadMultiple = 32;
-
-bool IsImageFile(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".tif" || ext == ".tiff" ||
-         ext == ".bmp";
-}
 
 // Decoded pixels in RGB order without alpha, any depth.
 Result<cv::Mat> ReadPixels(const fs::path& path) {
@@ -152,20 +145,11 @@ Result<CropDataset> CropDataset::Open(const CropDataOptions& o) {
     if (!fs::is_directory(images) || !fs::is_directory(labels)) {
       return InvalidArgument(folder.string() + " needs images/ and labels/ (or masks/) folders");
     }
-    std::map<std::string, fs::path> label_by_stem;
-    for (const auto& e : fs::directory_iterator(labels)) {
-      if (IsImageFile(e.path())) label_by_stem[e.path().stem().string()] = e.path();
-    }
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(images)) {
-      if (IsImageFile(e.path())) files.push_back(e.path());
-    }
-    std::sort(files.begin(), files.end());
+    SEGHUB_ASSIGN_OR_RETURN(const std::vector<LabelledFile> files,
+                            ListLabelledFiles(images, labels));
     for (size_t i = 0; i < files.size(); ++i) {
-      auto it = label_by_stem.find(files[i].stem().string());
-      if (it == label_by_stem.end()) return InvalidArgument("no labels for " + files[i].string());
-      SEGHUB_ASSIGN_OR_RETURN(CropImage img, LoadImage(o, files[i], it->second));
-      ((i + 1) % every == 0 ? d.val_ : d.train_).push_back(std::move(img));
+      SEGHUB_ASSIGN_OR_RETURN(CropImage img, LoadImage(o, files[i].image, files[i].label));
+      (IsHeldOut(i, every) ? d.val_ : d.train_).push_back(std::move(img));
     }
   }
   if (d.train_.empty() || d.val_.empty()) {

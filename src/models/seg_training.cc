@@ -14,6 +14,7 @@
 #include "imaging/preprocess.h"
 #include "imaging/synthetic_spheroids.h"
 #include "models/checkpoint.h"
+#include "models/seg_files.h"
 
 namespace seghub::models {
 namespace {
@@ -22,14 +23,6 @@ namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr uint64_t kSeedStride = 100'000'000;
-
-bool IsImageFile(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".tif" || ext == ".tiff" ||
-         ext == ".bmp";
-}
 
 Result<SegSample> ReadPair(const fs::path& image_path, const fs::path& mask_path) {
   SegSample s;
@@ -96,22 +89,12 @@ Result<SegDataset> SegDataset::Open(const SegDataOptions& options, uint64_t seed
   if (!fs::is_directory(images) || !fs::is_directory(masks)) {
     return InvalidArgument(options.folder.string() + " needs images/ and masks/ folders");
   }
-  std::map<std::string, fs::path> mask_by_stem;
-  for (const auto& e : fs::directory_iterator(masks)) {
-    if (IsImageFile(e.path())) mask_by_stem[e.path().stem().string()] = e.path();
-  }
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(images)) {
-    if (IsImageFile(e.path())) files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
+  SEGHUB_ASSIGN_OR_RETURN(const std::vector<LabelledFile> files, ListLabelledFiles(images, masks));
   const int every = std::max(2, options.val_every);
   for (size_t i = 0; i < files.size(); ++i) {
-    auto it = mask_by_stem.find(files[i].stem().string());
-    if (it == mask_by_stem.end()) return InvalidArgument("no mask for " + files[i].string());
-    const bool held_out = (i + 1) % every == 0;
-    (held_out ? d.val_images_ : d.train_images_).push_back(files[i]);
-    (held_out ? d.val_masks_ : d.train_masks_).push_back(it->second);
+    const bool held_out = IsHeldOut(i, every);
+    (held_out ? d.val_images_ : d.train_images_).push_back(files[i].image);
+    (held_out ? d.val_masks_ : d.train_masks_).push_back(files[i].label);
   }
   if (d.train_images_.empty() || d.val_images_.empty()) {
     return InvalidArgument("folder dataset needs at least " + std::to_string(every) + " pairs");

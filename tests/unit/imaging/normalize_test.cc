@@ -20,6 +20,26 @@ TEST(PercentileTest, MatchesNumpyLinearInterpolation) {
   EXPECT_FALSE(Percentile(m, 101.0).ok());
 }
 
+TEST(PercentileTest, SeveralAtOnceEqualOneAtATime) {
+  cv::Mat u16(37, 53, CV_16UC1), f32;
+  cv::randu(u16, 0, 60000);
+  u16.convertTo(f32, CV_32F, 1.0 / 60000);
+  cv::Mat u8 = cv::Mat(u16 / 256);
+  u8.convertTo(u8, CV_8U);
+  const std::vector<double> ps = {99.8, 1.0, 50.0, 0.0, 100.0};
+  for (const cv::Mat* m : {&u8, &u16, &f32}) {
+    auto all = Percentiles(*m, ps);
+    ASSERT_TRUE(all.ok());
+    ASSERT_EQ(all->size(), ps.size());
+    for (size_t i = 0; i < ps.size(); ++i) {
+      auto one = Percentile(*m, ps[i]);
+      ASSERT_TRUE(one.ok());
+      EXPECT_DOUBLE_EQ((*all)[i], *one) << "depth " << m->depth() << " p " << ps[i];
+    }
+  }
+  EXPECT_FALSE(Percentiles(u8, {50.0, 101.0}).ok());
+}
+
 TEST(NormalizeTest, SixteenBitMapsPercentilesToUnitRange) {
   cv::Mat m(1, 1000, CV_16UC1);
   for (int i = 0; i < 1000; ++i) m.at<uint16_t>(0, i) = static_cast<uint16_t>(10000 + 40 * i);
