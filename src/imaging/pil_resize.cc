@@ -49,44 +49,97 @@ std::vector<Taps> ComputeTaps(int in_size, int out_size) {
   return taps;
 }
 
-uint8_t Clip8(int64_t acc) {
-  if (acc >= (int64_t{1} << kPrecisionBits << 8)) return 255;
+uint8_t Clip8(int32_t acc) {
+  if (acc >= (int32_t{1} << kPrecisionBits << 8)) return 255;
   if (acc <= 0) return 0;
   return static_cast<uint8_t>(acc >> kPrecisionBits);
 }
 
-// One pass along x (horizontal) or y (vertical). `T` is uint8_t or float.
+// Accumulator of one output sample: Pillow sums 8-bit samples times fixed-point weights in an
+// int32 starting at half a unit, and float samples times double weights in a double.
 template <typename T>
-cv::Mat ResamplePass(const cv::Mat& in, int out_size, bool horizontal) {
-  const int in_size = horizontal ? in.cols : in.rows;
-  const std::vector<Taps> taps = ComputeTaps(in_size, out_size);
-  const int cn = in.channels();
-  cv::Mat out(horizontal ? in.rows : out_size, horizontal ? out_size : in.cols, in.type());
-  for (int y = 0; y < out.rows; ++y) {
+using Acc = std::conditional_t<std::is_same_v<T, uint8_t>, int32_t, double>;
+
+template <typename T>
+Acc<T> Weight(const Taps& t, size_t k) {
+  if constexpr (std::is_same_v<T, uint8_t>) {
+    return t.fixed[k];
+  } else {
+    return t.weights[k];
+  }
+}
+
+template <typename T>
+T Store(Acc<T> acc) {
+  if constexpr (std::is_same_v<T, uint8_t>) {
+    return Clip8(acc);
+  } else {
+    return static_cast<float>(acc);
+  }
+}
+
+template <typename T>
+constexpr Acc<T> kAccStart = std::is_same_v<T, uint8_t> ? Acc<T>{1 << (kPrecisionBits - 1)} : 0;
+
+// Along x: each output sample of a row from a few neighbouring input samples. `CN` is the
+// channel count, a template argument so the channel loop unrolls.
+template <typename T, int CN>
+cv::Mat HorizontalPass(const cv::Mat& in, int out_size) {
+  const std::vector<Taps> taps = ComputeTaps(in.cols, out_size);
+  cv::Mat out(in.rows, out_size, in.type());
+  for (int y = 0; y < in.rows; ++y) {
+    const T* row = in.ptr<T>(y);
     T* o = out.ptr<T>(y);
-    for (int x = 0; x < out.cols; ++x) {
-      const Taps& t = taps[horizontal ? x : y];
-      for (int c = 0; c < cn; ++c) {
-        int64_t acc_fixed = int64_t{1} << (kPrecisionBits - 1);
-        double acc = 0.0;
-        for (size_t k = 0; k < t.weights.size(); ++k) {
-          const int src = t.first + static_cast<int>(k);
-          const T v = horizontal ? in.ptr<T>(y)[src * cn + c] : in.ptr<T>(src)[x * cn + c];
-          if constexpr (std::is_same_v<T, uint8_t>) {
-            acc_fixed += int64_t{v} * t.fixed[k];
-          } else {
-            acc += static_cast<double>(v) * t.weights[k];
-          }
-        }
-        if constexpr (std::is_same_v<T, uint8_t>) {
-          o[x * cn + c] = Clip8(acc_fixed);
-        } else {
-          o[x * cn + c] = static_cast<float>(acc);
-        }
+    for (int x = 0; x < out_size; ++x) {
+      const Taps& t = taps[x];
+      const T* src = row + static_cast<ptrdiff_t>(t.first) * CN;
+      Acc<T> acc[CN];
+      for (int c = 0; c < CN; ++c) acc[c] = kAccStart<T>;
+      for (size_t k = 0; k < t.weights.size(); ++k) {
+        const Acc<T> w = Weight<T>(t, k);
+        for (int c = 0; c < CN; ++c) acc[c] += static_cast<Acc<T>>(src[k * CN + c]) * w;
       }
+      for (int c = 0; c < CN; ++c) o[x * CN + c] = Store<T>(acc[c]);
     }
   }
   return out;
+}
+
+// Along y: each output row as a weighted sum of a few input rows, accumulated a whole row at a
+// time so the inner loop runs over contiguous samples (and vectorises).
+template <typename T>
+cv::Mat VerticalPass(const cv::Mat& in, int out_size) {
+  const std::vector<Taps> taps = ComputeTaps(in.rows, out_size);
+  const int n = in.cols * in.channels();
+  cv::Mat out(out_size, in.cols, in.type());
+  std::vector<Acc<T>> acc(n);
+  for (int y = 0; y < out_size; ++y) {
+    const Taps& t = taps[y];
+    std::fill(acc.begin(), acc.end(), kAccStart<T>);
+    for (size_t k = 0; k < t.weights.size(); ++k) {
+      const T* row = in.ptr<T>(t.first + static_cast<int>(k));
+      const Acc<T> w = Weight<T>(t, k);
+      for (int i = 0; i < n; ++i) acc[i] += static_cast<Acc<T>>(row[i]) * w;
+    }
+    T* o = out.ptr<T>(y);
+    for (int i = 0; i < n; ++i) o[i] = Store<T>(acc[i]);
+  }
+  return out;
+}
+
+template <typename T>
+cv::Mat ResamplePass(const cv::Mat& in, int out_size, bool horizontal) {
+  if (!horizontal) return VerticalPass<T>(in, out_size);
+  switch (in.channels()) {
+    case 1:
+      return HorizontalPass<T, 1>(in, out_size);
+    case 2:
+      return HorizontalPass<T, 2>(in, out_size);
+    case 3:
+      return HorizontalPass<T, 3>(in, out_size);
+    default:
+      return HorizontalPass<T, 4>(in, out_size);
+  }
 }
 
 template <typename T>
