@@ -106,16 +106,21 @@ Status ValidateProbabilities(const cv::Mat& prob, cv::Size size) {
   return Status::Ok();
 }
 
-// Per-label bounding boxes in one pass (label images may hold thousands of instances).
+// Per-label bounding boxes in one pass (label images may hold thousands of instances). The map
+// is consulted once per run of one label along a row, not once per pixel.
 template <typename T>
 std::map<int, cv::Rect> LabelBoxes(const cv::Mat& labels) {
   std::map<int, cv::Rect> boxes;
   for (int y = 0; y < labels.rows; ++y) {
     const T* row = labels.ptr<T>(y);
-    for (int x = 0; x < labels.cols; ++x) {
-      if (row[x] <= 0) continue;
-      auto [it, fresh] = boxes.try_emplace(static_cast<int>(row[x]), x, y, 1, 1);
-      if (!fresh) it->second |= cv::Rect(x, y, 1, 1);
+    for (int x = 0; x < labels.cols;) {
+      const T label = row[x];
+      const int start = x;
+      while (x < labels.cols && row[x] == label) ++x;
+      if (label <= 0) continue;
+      const cv::Rect run(start, y, x - start, 1);
+      auto [it, fresh] = boxes.try_emplace(static_cast<int>(label), run);
+      if (!fresh) it->second |= run;
     }
   }
   return boxes;
@@ -169,8 +174,8 @@ Result<std::vector<Polygon>> PolygonsFromLabels(const cv::Mat& labels, const cv:
   try {
     const auto boxes =
         labels.type() == CV_32SC1 ? LabelBoxes<int32_t>(labels) : LabelBoxes<uint16_t>(labels);
-    cv::Mat labels32;
-    labels.convertTo(labels32, CV_32S);
+    cv::Mat labels32 = labels;
+    if (labels.type() != CV_32SC1) labels.convertTo(labels32, CV_32S);
     for (const auto& [label, box] : boxes) {
       const cv::Mat foreground = labels32(box) == label;
       const ContourTree t = FindContourTree(foreground, box.tl(), options.detect_holes);

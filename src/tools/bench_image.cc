@@ -34,7 +34,10 @@ BenchImage SyntheticImage(int size) {
   return {std::string(png.begin(), png.end()), "synthetic PNG with dark discs", size, size};
 }
 
-Result<BenchImage> LoadBenchImage(const std::string& path, int size) {
+Result<BenchImage> LoadBenchImage(const std::string& path, int size, const std::string& encoding) {
+  if (encoding != "png" && encoding != "jpeg") {
+    return InvalidArgument("--encode must be png or jpeg, not " + encoding);
+  }
   if (path.empty()) return SyntheticImage(size > 0 ? size : 1024);
   std::ifstream in(path, std::ios::binary);
   if (!in) return InvalidArgument("cannot read --image " + path);
@@ -48,10 +51,16 @@ Result<BenchImage> LoadBenchImage(const std::string& path, int size) {
   if (size > 0 && (px.cols != size || px.rows != size)) {
     cv::resize(px, px, cv::Size(size, size), 0, 0, cv::INTER_AREA);
     if (px.channels() == 3) cv::cvtColor(px, px, cv::COLOR_RGB2BGR);  // imencode wants BGR
-    std::vector<uint8_t> png;
-    if (!cv::imencode(".png", px, png)) return Internal("cannot re-encode " + path);
-    img.bytes.assign(png.begin(), png.end());
-    img.source += " (resized, PNG)";
+    std::vector<uint8_t> encoded;
+    const bool jpeg = encoding == "jpeg";
+    // Quality 95: what microscope software and cameras typically write.
+    const std::vector<int> params =
+        jpeg ? std::vector<int>{cv::IMWRITE_JPEG_QUALITY, 95} : std::vector<int>{};
+    if (!cv::imencode(jpeg ? ".jpg" : ".png", px, encoded, params)) {
+      return Internal("cannot re-encode " + path);
+    }
+    img.bytes.assign(encoded.begin(), encoded.end());
+    img.source += jpeg ? " (resized, JPEG q95)" : " (resized, PNG)";
   }
   img.width = px.cols;
   img.height = px.rows;

@@ -20,9 +20,10 @@ struct BenchImage {
 // Grey, gently shaded background with sensor-like noise and dark discs (spheroid-like), as PNG.
 BenchImage SyntheticImage(int size);
 
-// `path` empty: SyntheticImage(size). Else the file, resized to size x size and re-encoded as PNG
-// when its size differs (size 0 keeps it as it is).
-Result<BenchImage> LoadBenchImage(const std::string& path, int size);
+// `path` empty: SyntheticImage(size). Else the file, resized to size x size and re-encoded as
+// `encoding` ("png" or "jpeg") when its size differs (size 0 keeps it as it is).
+Result<BenchImage> LoadBenchImage(const std::string& path, int size,
+                                  const std::string& encoding = "png");
 
 // Exactly the tensors the pipeline would submit for this image (InputPlan), so the raw engine
 // baseline and the end-to-end paths run the same shapes.

@@ -30,8 +30,9 @@ using SteadyClock = std::chrono::steady_clock;
 struct BenchSegmentOptions {
   std::string models = "models";
   std::string model = "unet_spherohq";
-  std::string image;  // empty: synthetic
-  int size = 1024;    // the image is resized to size x size; 0 keeps it as it is
+  std::string image;           // empty: synthetic
+  int size = 1024;             // the image is resized to size x size; 0 keeps it as it is
+  std::string encode = "png";  // format of the resized upload: png or jpeg
   double seconds = 5;
   std::vector<int> clients = {1, 8};
   int threads = 0;
@@ -325,7 +326,7 @@ Result<json> Measure(const BenchSegmentOptions& o, LocalEngine& local, const Ben
 
 int RunBenchSegment(const BenchSegmentOptions& o) {
   InitLogging(o.log_level);
-  auto img = LoadBenchImage(o.image, o.size);
+  auto img = LoadBenchImage(o.image, o.size, o.encode);
   if (!img.ok()) {
     std::fprintf(stderr, "bench-segment: %s\n", img.status().ToString().c_str());
     return 1;
@@ -359,6 +360,9 @@ void AddBenchSegmentCommand(CLI::App& app) {
   cmd->add_option("--models", o->models, "Model repository")->capture_default_str();
   cmd->add_option("--model", o->model, "Segmentation model")->capture_default_str();
   cmd->add_option("--image", o->image, "Image to upload (default: a synthetic one)");
+  cmd->add_option("--encode", o->encode, "Format of the resized upload: png or jpeg")
+      ->check(CLI::IsMember({"png", "jpeg"}))
+      ->capture_default_str();
   cmd->add_option("--size", o->size, "Resize the image to SIZE x SIZE (0 = keep)")
       ->capture_default_str();
   cmd->add_option("--seconds", o->seconds, "Measuring time per point")->capture_default_str();
