@@ -41,6 +41,7 @@ class SegmentService::Job {
   int inflight = 0;                          // guarded by mu
   int batch_max = 0;                         // guarded by mu
   double preprocessing_s = 0;                // guarded by mu
+  double decode_s = 0;                       // written once by Prepare, before any submit
   SteadyTime last_output;                    // guarded by mu
   double queue_s = 0;
 };
@@ -124,6 +125,7 @@ void SegmentService::Prepare(std::shared_ptr<Job> job) {
   std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(job->bytes.data()),
                                  job->bytes.size());
   auto decoded = imaging::DecodeImage(bytes, options_.limits, job->request.page);
+  job->decode_s = Seconds(start, clock_->Now());
   std::string().swap(job->bytes);  // the encoded bytes are not needed any more
   if (!decoded.ok()) return Complete(job, decoded.status());
   if (job->request.keep_image) job->image = decoded->pixels;
@@ -257,6 +259,7 @@ void SegmentService::Finish(const std::shared_ptr<Job>& job) {
     std::lock_guard<std::mutex> lock(job->mu);
     result.batch_size_used = job->batch_max;
     result.timing.preprocessing_s = job->preprocessing_s;
+    result.timing.decode_s = job->decode_s;
     result.timing.inference_s = Seconds(job->first_submit, job->last_output);
   }
   result.timing.queue_s = job->queue_s;

@@ -52,6 +52,7 @@ struct SegmentRequest {
 struct SegmentTiming {
   double queue_s = 0;           // waiting for a pool thread
   double preprocessing_s = 0;   // decode + input preparation
+  double decode_s = 0;          // the decode part of preprocessing_s
   double inference_s = 0;       // first submit to last engine result
   double postprocessing_s = 0;  // blending, contours, metrics
   double total_s = 0;

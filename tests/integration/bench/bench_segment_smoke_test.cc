@@ -97,12 +97,14 @@ TEST_F(BenchSegmentSmokeTest, ReportsEveryFigure) {
   ExpectLoadPoints(report["http"], /*http=*/true);
 
   const json& o = report["overhead"];
-  for (const char* k : {"images", "decode_preprocess_ms", "postprocess_ms", "json_ms",
+  for (const char* k : {"images", "decode_preprocess_ms", "decode_ms", "postprocess_ms", "json_ms",
                         "overhead_ms", "model_compute_ms", "overhead_ratio", "service_inference_ms",
                         "service_total_ms", "json_bytes"}) {
     ExpectPositive(o, k);
   }
   ExpectNonNegative(o, "service_queue_ms");
+  EXPECT_LT(o["decode_ms"].get<double>(), o["decode_preprocess_ms"].get<double>())
+      << "decode is one part of decode + preprocess";
   ExpectNonNegative(o, "polygons_per_image");
   EXPECT_NEAR(o["overhead_ms"].get<double>(),
               o["decode_preprocess_ms"].get<double>() + o["postprocess_ms"].get<double>() +
