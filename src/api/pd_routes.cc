@@ -122,6 +122,12 @@ Status ApplyParams(const Params& params, pipeline::PdRequest* r) {
                           NumberParam(params, "min_amplitude", 0.2, 0.0, 1.0));
   SEGHUB_ASSIGN_OR_RETURN(double min_start, NumberParam(params, "min_start", 1.0, 0.0, 1e12));
   r->regions.min_start = static_cast<size_t>(min_start);
+  for (auto [name, field] :
+       {std::pair{"merge_gap", &r->merge_gap}, {"min_length", &r->min_length}}) {
+    if (!params.contains(name)) continue;  // the model's value
+    SEGHUB_ASSIGN_OR_RETURN(double v, NumberParam(params, name, 0.0, 0.0, 1e9));
+    *field = static_cast<size_t>(v);
+  }
   SEGHUB_ASSIGN_OR_RETURN(r->preprocess.clip, NumberParam(params, "clip", 800000.0, 0.0, 1e300));
   SEGHUB_ASSIGN_OR_RETURN(double max_points, NumberParam(params, "max_points", 2000.0, 2.0, 1e7));
   r->max_points = static_cast<size_t>(max_points);

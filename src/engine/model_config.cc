@@ -91,6 +91,8 @@ Status ParsePostprocess(const json& j, PostprocessSpec* p, const std::string& wh
   SEGHUB_RETURN_IF_ERROR(Get(j, "class_name", &p->class_name, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "min_distance", &p->min_distance, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "saddle_ratio", &p->saddle_ratio, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "merge_gap", &p->merge_gap, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "min_length", &p->min_length, where));
   if (p->instances != "none" && p->instances != "watershed") {
     return InvalidArgument(where + ": postprocess.instances must be none or watershed");
   }
@@ -99,6 +101,8 @@ Status ParsePostprocess(const json& j, PostprocessSpec* p, const std::string& wh
   if (!(p->saddle_ratio >= 0.0 && p->saddle_ratio <= 1.0)) {
     return InvalidArgument(where + ": postprocess.saddle_ratio must lie in [0, 1]");
   }
+  if (p->merge_gap < 0) return InvalidArgument(where + ": postprocess.merge_gap must be >= 0");
+  if (p->min_length < 1) return InvalidArgument(where + ": postprocess.min_length must be >= 1");
   return Status::Ok();
 }
 
@@ -213,11 +217,11 @@ nlohmann::json ModelConfigToJson(const ModelConfig& c) {
                 {"normalize", c.input.normalize},
                 {"invert", c.input.invert}};
   j["output"] = {{"channels", c.output.channels}, {"activation", c.output.activation}};
-  j["postprocess"] = {{"instances", c.postprocess.instances},
-                      {"min_area", c.postprocess.min_area},
-                      {"class_name", c.postprocess.class_name},
-                      {"min_distance", c.postprocess.min_distance},
-                      {"saddle_ratio", c.postprocess.saddle_ratio}};
+  j["postprocess"] = {
+      {"instances", c.postprocess.instances},       {"min_area", c.postprocess.min_area},
+      {"class_name", c.postprocess.class_name},     {"min_distance", c.postprocess.min_distance},
+      {"saddle_ratio", c.postprocess.saddle_ratio}, {"merge_gap", c.postprocess.merge_gap},
+      {"min_length", c.postprocess.min_length}};
   j["precision"] = c.precision;
   j["batching"] = {{"max_batch_size", c.batching.max_batch_size},
                    {"preferred_batch_sizes", c.batching.preferred_batch_sizes},

@@ -52,6 +52,11 @@ struct PostprocessSpec {
   int min_distance = 5;  // watershed: peaks closer than this (px) do not split an object
   // watershed: basins joined by a saddle >= this x the smaller peak distance merge (0 = off).
   double saddle_ratio = 0.0;
+  // Signal models (PD regions), in samples: runs of probability above the threshold separated
+  // by at most merge_gap samples join; regions shorter than min_length are dropped. A request
+  // may override both.
+  int merge_gap = 0;
+  int min_length = 1;
 };
 
 struct BatchingConfig {

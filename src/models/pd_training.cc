@@ -209,6 +209,9 @@ Result<PdEvalResult> EvaluatePd(NetworkSpec* net, const PdEvalOptions& o) {
   double iou_sum = 0.0;
   signals::RegionOptions region_options;
   region_options.min_peak_amplitude = o.min_peak_amplitude;
+  region_options.probability_threshold = o.probability_threshold;
+  region_options.merge_gap = o.merge_gap;
+  region_options.min_length = o.min_length;
   for (int s = 0; s < o.signals; ++s) {
     SEGHUB_ASSIGN_OR_RETURN(Example e, MakeExample(o.length, o.seed_base + s, o.labels));
     SEGHUB_ASSIGN_OR_RETURN(auto starts,

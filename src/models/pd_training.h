@@ -77,6 +77,9 @@ struct PdEvalOptions {
   // whose peak |filtered| is below it (a 20k pulse next to a 150k one) are "don't care": not
   // expected, and predictions overlapping them are not false positives.
   double min_peak_amplitude = 0.0;
+  double probability_threshold = 0.5;  // FindRegions' threshold, merge gap and minimum length
+  size_t merge_gap = 0;
+  size_t min_length = 1;
   double iou_threshold = 0.5;
   int batch_size = 64;  // windows per forward
   signals::SyntheticOptions::LabelBasis labels = signals::SyntheticOptions::LabelBasis::kEnvelope;

@@ -109,6 +109,11 @@ void PdService::Start(std::shared_ptr<Job> job) const {
     return;
   }
   job->activation = model->config.output.activation;
+  const engine::PostprocessSpec& post = model->config.postprocess;
+  job->request.regions.merge_gap =
+      job->request.merge_gap.value_or(static_cast<size_t>(post.merge_gap));
+  job->request.regions.min_length =
+      job->request.min_length.value_or(static_cast<size_t>(post.min_length));
   const size_t n_signals = job->request.signals.size();
   job->filtered.resize(n_signals);
   job->starts.resize(n_signals);

@@ -36,7 +36,11 @@ namespace seghub::pipeline {
 struct PdRequest {
   signals::Signals signals;  // raw samples, one vector per signal
   signals::PreprocessOptions preprocess;
-  signals::RegionOptions regions;       // thresholds and sample rate
+  signals::RegionOptions regions;  // thresholds and sample rate
+  // Unset: the model's postprocess.merge_gap / min_length (regions.merge_gap and min_length
+  // are overwritten with the value used).
+  std::optional<size_t> merge_gap;
+  std::optional<size_t> min_length;
   size_t max_points = 2000;             // per downsampled series in the JSON
   std::string client_id = "anonymous";  // engine fairness key
   int priority = 0;

@@ -30,7 +30,7 @@ nlohmann::json RegionJson(const Region& r, bool with_time) {
 // Builds a Region for samples [start, end) and decides whether it survives the filters.
 bool MakeRegion(std::span<const double> prob, std::span<const double> filtered, size_t start,
                 size_t end, const RegionOptions& options, Region* region) {
-  if (start < options.min_start) return false;
+  if (start < options.min_start || end - start < options.min_length) return false;
   Region r;
   r.start = start;
   r.end = end;
@@ -142,7 +142,15 @@ Result<std::vector<Region>> FindRegions(std::span<const double> prob,
       continue;
     }
     const size_t start = i;
-    while (i < prob.size() && prob[i] > options.probability_threshold) ++i;
+    const auto above = [&](size_t k) { return prob[k] > options.probability_threshold; };
+    while (i < prob.size() && above(i)) ++i;
+    for (;;) {  // join the next run when the gap to it is short enough
+      size_t next = i;
+      while (next < prob.size() && next - i <= options.merge_gap && !above(next)) ++next;
+      if (next >= prob.size() || next - i > options.merge_gap || next == i) break;
+      i = next;
+      while (i < prob.size() && above(i)) ++i;
+    }
     Region r;
     if (MakeRegion(prob, filtered, start, i, options, &r)) regions.push_back(r);
   }

@@ -55,7 +55,11 @@ struct RegionOptions {
   // index 0, which come from the filter's start-up transient. 0 keeps everything.
   size_t min_start = 1;
   double min_peak_amplitude = 0.2;  // drop regions whose max |filtered| is below this
-  double sample_rate_hz = 0.0;      // > 0 fills the *_s fields
+  // Runs separated by at most this many samples at or under the threshold join into one region
+  // (before the filters), so a pulse whose probability dips in its tail stays one region.
+  size_t merge_gap = 0;
+  size_t min_length = 1;        // drop regions shorter than this many samples
+  double sample_rate_hz = 0.0;  // > 0 fills the *_s fields
 };
 
 struct Region {
@@ -69,7 +73,8 @@ struct Region {
   double duration_s = 0.0;
 };
 
-// Contiguous runs of prob > threshold, filtered as described in RegionOptions. `prob` and
+// Contiguous runs of prob > threshold, joined across gaps of up to merge_gap samples, filtered
+// as described in RegionOptions. `prob` and
 // `filtered` must have the same length.
 Result<std::vector<Region>> FindRegions(std::span<const double> prob,
                                         std::span<const double> filtered,

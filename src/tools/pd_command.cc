@@ -242,6 +242,12 @@ void AddPdCommand(CLI::App& app) {
       ->add_option("--min-amplitude", args->request.regions.min_peak_amplitude,
                    "Drop regions whose peak |filtered| is below this")
       ->check(CLI::Range(0.0, 1.0));
+  analyze->add_option_function<size_t>(
+      "--merge-gap", [args](size_t v) { args->request.merge_gap = v; },
+      "Join regions separated by at most this many samples (default: the model's)");
+  analyze->add_option_function<size_t>(
+      "--min-length", [args](size_t v) { args->request.min_length = v; },
+      "Drop regions shorter than this many samples (default: the model's)");
   analyze->add_option("--clip", args->request.preprocess.clip, "Clip raw values (0 = off)");
   analyze->add_option("--max-points", args->request.max_points, "Points per plot series")
       ->check(CLI::Range(2, 10000000));

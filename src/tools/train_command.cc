@@ -19,6 +19,7 @@ struct TrainArgs {
   int threads = 1;
   std::string evaluate;        // weights to evaluate instead of training
   double min_amplitude = 0.0;  // FindRegions amplitude filter for --evaluate
+  models::PdEvalOptions eval;  // --evaluate: seed base and the other FindRegions options
   std::string labels = "envelope";
   models::PdTrainOptions pd;
   std::string out_dir = "train-pd";
@@ -42,7 +43,7 @@ int Evaluate(const TrainArgs& args) {
     std::cerr << "error: " << s.ToString() << "\n";
     return 1;
   }
-  models::PdEvalOptions eval;
+  models::PdEvalOptions eval = args.eval;
   eval.signals = args.pd.val_signals;
   eval.length = args.pd.val_length;
   eval.window = args.pd.window;
@@ -59,6 +60,9 @@ int Evaluate(const TrainArgs& args) {
                       {"seed_base", eval.seed_base},
                       {"iou_threshold", eval.iou_threshold},
                       {"min_amplitude", eval.min_peak_amplitude},
+                      {"threshold", eval.probability_threshold},
+                      {"merge_gap", eval.merge_gap},
+                      {"min_length", eval.min_length},
                       {"labels", args.labels},
                       {"true_positives", r->true_positives},
                       {"false_positives", r->false_positives},
@@ -123,6 +127,14 @@ void AddTrainCommand(CLI::App& app) {
                   "Only evaluate these weights (region F1 on held-out synthetic signals)");
   cmd->add_option("--min-amplitude", args->min_amplitude,
                   "--evaluate: region amplitude filter (0 = score every region; 0.2 = serving)");
+  cmd->add_option("--seed-base", args->eval.seed_base,
+                  "--evaluate: first signal seed (default: the validation seeds)");
+  cmd->add_option("--region-threshold", args->eval.probability_threshold,
+                  "--evaluate: region probability threshold");
+  cmd->add_option("--merge-gap", args->eval.merge_gap,
+                  "--evaluate: join regions separated by at most this many samples");
+  cmd->add_option("--min-length", args->eval.min_length,
+                  "--evaluate: drop regions shorter than this many samples");
   cmd->add_option("--labels", args->labels,
                   "PD pulse labels: envelope (raw pulse envelope) or filtered (its extent after "
                   "the high-pass)")

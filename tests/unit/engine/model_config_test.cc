@@ -42,6 +42,26 @@ TEST(ModelConfigTest, InputNormalisationAndPolarity) {
   EXPECT_FALSE(stretch.ok());
 }
 
+TEST(ModelConfigTest, SignalRegionPostprocessing) {
+  auto defaults =
+      ParseModelConfig(nlohmann::json::parse(R"({"task": "signal-segmentation"})"), "/m/pd");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->postprocess.merge_gap, 0);
+  EXPECT_EQ(defaults->postprocess.min_length, 1);
+  auto set = ParseModelConfig(
+      nlohmann::json::parse(R"({"postprocess": {"merge_gap": 5, "min_length": 10}})"), "/m/pd");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->postprocess.merge_gap, 5);
+  EXPECT_EQ(set->postprocess.min_length, 10);
+  auto round_trip = ParseModelConfig(ModelConfigToJson(*set), "/m/pd");
+  ASSERT_TRUE(round_trip.ok()) << round_trip.status().ToString();
+  EXPECT_EQ(round_trip->postprocess.min_length, 10);
+  auto bad =
+      ParseModelConfig(nlohmann::json::parse(R"({"postprocess": {"min_length": 0}})"), "/m/pd");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("min_length"), std::string::npos);
+}
+
 TEST(ModelConfigTest, RejectsBadFieldsWithAClearMessage) {
   auto bad_type = ParseModelConfig(nlohmann::json::parse(R"({"instance_count": "two"})"), "/m/x");
   ASSERT_FALSE(bad_type.ok());

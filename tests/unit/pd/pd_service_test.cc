@@ -139,6 +139,25 @@ TEST_F(PdServiceTest, SigmoidActivationIsApplied) {
   ASSERT_EQ((*pos)["signals"][0]["regions"].size(), 1u);
 }
 
+TEST_F(PdServiceTest, RegionFiltersComeFromTheModelUnlessTheRequestSetsThem) {
+  // The identity network again, with a minimum region length no region can reach.
+  AddModel("strict", R"({"backend":"test","architecture":"identity","reference_shape":[1,1024],
+      "output":{"activation":"none"},"postprocess":{"min_length":100000}})");
+  auto& engine = StartEngine();
+  PdRequest r;
+  r.signals = {Synthetic(20000, 1)};
+  auto plain = PdService(&engine, "pd").AnalyseBlocking(r);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  ASSERT_FALSE((*plain)["signals"][0]["regions"].empty());
+  auto strict = PdService(&engine, "strict").AnalyseBlocking(r);
+  ASSERT_TRUE(strict.ok()) << strict.status().ToString();
+  EXPECT_TRUE((*strict)["signals"][0]["regions"].empty());
+  r.min_length = 1;
+  auto overridden = PdService(&engine, "strict").AnalyseBlocking(r);
+  ASSERT_TRUE(overridden.ok()) << overridden.status().ToString();
+  EXPECT_EQ((*overridden)["signals"][0]["regions"], (*plain)["signals"][0]["regions"]);
+}
+
 TEST_F(PdServiceTest, BadInputsGiveErrors) {
   auto& engine = StartEngine();
   PdService service(&engine, "pd");

@@ -151,6 +151,33 @@ TEST(FindRegionsTest, RegionAtEndAndAdjacentRuns) {
   EXPECT_EQ((*r)[2].end, 100u);
 }
 
+TEST(FindRegionsTest, MergeGapJoinsRunsAndMinLengthDropsShortOnes) {
+  // Gaps of 1 and 3 samples, then a 2-sample run 10 samples away.
+  const auto prob = Probabilities(100, {{40, 50}, {51, 60}, {63, 70}, {80, 82}});
+  const std::vector<double> filtered(100, 1.0);
+  auto joined = FindRegions(prob, filtered, {.merge_gap = 3});
+  ASSERT_TRUE(joined.ok());
+  ASSERT_EQ(joined->size(), 2u);
+  EXPECT_EQ((*joined)[0].start, 40u);
+  EXPECT_EQ((*joined)[0].end, 70u);
+  EXPECT_EQ((*joined)[0].length, 30u);
+  EXPECT_EQ((*joined)[1].start, 80u);
+  auto short_gap = FindRegions(prob, filtered, {.merge_gap = 2});  // the 3-sample gap stays
+  ASSERT_TRUE(short_gap.ok());
+  ASSERT_EQ(short_gap->size(), 3u);
+  EXPECT_EQ((*short_gap)[0].end, 60u);
+  auto long_only = FindRegions(prob, filtered, {.merge_gap = 3, .min_length = 3});
+  ASSERT_TRUE(long_only.ok());
+  ASSERT_EQ(long_only->size(), 1u);  // [80, 82) is 2 samples long
+  EXPECT_EQ((*long_only)[0].start, 40u);
+  // A gap reaching the end of the signal joins nothing.
+  const auto tail = Probabilities(20, {{5, 10}});
+  auto t = FindRegions(tail, std::vector<double>(20, 1.0), {.merge_gap = 50});
+  ASSERT_TRUE(t.ok());
+  ASSERT_EQ(t->size(), 1u);
+  EXPECT_EQ((*t)[0].end, 10u);
+}
+
 TEST(FindRegionsTest, ThresholdsAndPeak) {
   auto prob = Probabilities(60, {{10, 20}, {30, 40}, {45, 50}});
   prob[12] = 0.5;  // not > 0.5: splits [10, 20) into [10, 12) and [13, 20)
