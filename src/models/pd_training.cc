@@ -285,11 +285,16 @@ Result<nlohmann::json> TrainPd(const PdTrainOptions& o) {
       return InvalidArgument("cannot resume from " + o.out_dir.string() + ": " + e.what());
     }
   }
+  if (!o.resume && !o.init_weights.empty()) {
+    SEGHUB_RETURN_IF_ERROR(LoadSafetensorsWeights(&net, o.init_weights));
+  }
   PdEvalOptions eval;
   eval.signals = o.val_signals;
   eval.length = o.val_length;
   eval.window = o.window;
   eval.labels = o.labels;
+  eval.min_peak_amplitude = o.val_min_amplitude;
+  eval.min_length = o.val_min_length;
   const auto started = SteadyClock::now();
   const int first = state["epoch"].get<int>();
   for (int epoch = first + 1; epoch <= o.epochs; ++epoch) {

@@ -63,6 +63,10 @@ struct PdTrainOptions {
   signals::SyntheticOptions::LabelBasis labels = signals::SyntheticOptions::LabelBasis::kEnvelope;
   std::filesystem::path out_dir;
   bool resume = false;
+  std::filesystem::path init_weights;  // fine-tune from these (ignored when resuming)
+  // Validation's FindRegions filters, so the best epoch is chosen on the serving metric.
+  double val_min_amplitude = 0.0;
+  size_t val_min_length = 1;
   std::function<void(const PdEpochReport&)> on_epoch;  // progress, called on the caller's thread
 };
 

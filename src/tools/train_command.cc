@@ -126,7 +126,8 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--evaluate", args->evaluate,
                   "Only evaluate these weights (region F1 on held-out synthetic signals)");
   cmd->add_option("--min-amplitude", args->min_amplitude,
-                  "--evaluate: region amplitude filter (0 = score every region; 0.2 = serving)");
+                  "pd: region amplitude filter for --evaluate and validation (0 = score every "
+                  "region; 0.2 = serving)");
   cmd->add_option("--seed-base", args->eval.seed_base,
                   "--evaluate: first signal seed (default: the validation seeds)");
   cmd->add_option("--region-threshold", args->eval.probability_threshold,
@@ -134,7 +135,7 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--merge-gap", args->eval.merge_gap,
                   "--evaluate: join regions separated by at most this many samples");
   cmd->add_option("--min-length", args->eval.min_length,
-                  "--evaluate: drop regions shorter than this many samples");
+                  "pd: drop regions shorter than this many samples (--evaluate, validation)");
   cmd->add_option("--labels", args->labels,
                   "PD pulse labels: envelope (raw pulse envelope) or filtered (its extent after "
                   "the high-pass)")
@@ -143,6 +144,9 @@ void AddTrainCommand(CLI::App& app) {
   cmd->callback([args, seg, cmd] {
     args->pd.labels = args->labels == "filtered" ? signals::SyntheticOptions::LabelBasis::kFiltered
                                                  : signals::SyntheticOptions::LabelBasis::kEnvelope;
+    args->pd.init_weights = InitWeights(*seg);
+    args->pd.val_min_amplitude = args->min_amplitude;
+    args->pd.val_min_length = args->eval.min_length;
     at::set_num_threads(std::max(1, args->threads));
     const int rc = args->task == "segmentation" ? RunSegmentation(*cmd, *seg)
                    : args->evaluate.empty()     ? Train(*args)

@@ -186,7 +186,7 @@ std::shared_ptr<SegCliArgs> AddSegmentationTrainOptions(CLI::App* cmd) {
                   "segmentation: model.json to take architecture, arch_params, input size from");
   cmd->add_option("--arch", a->architecture, "segmentation: architecture (BuildNetwork name)");
   cmd->add_option("--arch-params", a->arch_params, "segmentation: arch_params as JSON");
-  cmd->add_option("--init-weights", a->init_weights, "segmentation: starting weights");
+  cmd->add_option("--init-weights", a->init_weights, "Starting weights (segmentation or pd)");
   cmd->add_option("--input-size", t.input_size, "segmentation: square stretch size");
   cmd->add_option("--data", a->data,
                   "segmentation: folder(s) with images/ and masks/ or labels/, comma-separated "
@@ -226,5 +226,7 @@ int RunSegmentation(const CLI::App& cmd, const SegCliArgs& args) {
     return 1;
   }
 }
+
+const std::string& InitWeights(const SegCliArgs& args) { return args.init_weights; }
 
 }  // namespace seghub::tools

@@ -21,6 +21,9 @@ std::shared_ptr<SegCliArgs> AddSegmentationTrainOptions(CLI::App* cmd);
 // the PD trainer's, so only values the user gave are taken). Returns the process exit code.
 int RunSegmentation(const CLI::App& cmd, const SegCliArgs& args);
 
+// --init-weights (shared with PD training, which fine-tunes from it); empty when not given.
+const std::string& InitWeights(const SegCliArgs& args);
+
 }  // namespace seghub::tools
 
 #endif  // SEGHUB_TOOLS_TRAIN_SEG_COMMAND_H_

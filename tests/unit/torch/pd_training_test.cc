@@ -84,6 +84,51 @@ TEST(PdTrainingTest, TinyRunCheckpointsAndResumes) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(PdTrainingTest, InitWeightsStartTheRun) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("seghub_pd_training_init_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  PdTrainOptions o;
+  o.base_width = 2;
+  o.epochs = 1;
+  o.steps_per_epoch = 1;
+  o.batch_size = 2;
+  o.signals_per_epoch = 1;
+  o.train_length = 8192;
+  o.val_signals = 1;
+  o.val_length = 8192;
+  o.val_min_amplitude = 0.2;
+  o.val_min_length = 10;
+  o.out_dir = dir / "a";
+  ASSERT_TRUE(TrainPd(o).ok());
+  // A second run from those weights with a zero learning rate keeps every trainable parameter
+  // (BatchNorm statistics still move, so they are skipped).
+  o.out_dir = dir / "b";
+  o.init_weights = dir / "a" / "last.safetensors";
+  o.learning_rate = 0.0;
+  ASSERT_TRUE(TrainPd(o).ok());
+  auto a = BuildNetwork("unet1d", {{"base_width", 2}});
+  auto b = BuildNetwork("unet1d", {{"base_width", 2}});
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(LoadSafetensorsWeights(&*a, dir / "a" / "last.safetensors").ok());
+  ASSERT_TRUE(LoadSafetensorsWeights(&*b, dir / "b" / "last.safetensors").ok());
+  auto pa = a->module.named_parameters();
+  auto pb = b->module.named_parameters();
+  size_t compared = 0;
+  for (auto ita = pa.begin(), itb = pb.begin(); ita != pa.end() && itb != pb.end(); ++ita, ++itb) {
+    const std::string& name = (*ita).name;
+    if (name.find("running_") != std::string::npos || name.find("num_batches") != std::string::npos)
+      continue;  // BatchNorm statistics, held as parameters in these modules
+    EXPECT_TRUE(torch::equal((*ita).value, (*itb).value)) << name;
+    ++compared;
+  }
+  EXPECT_GT(compared, 10u);
+  o.out_dir = dir / "c";
+  o.init_weights = dir / "missing.safetensors";
+  EXPECT_FALSE(TrainPd(o).ok());
+  std::filesystem::remove_all(dir);
+}
+
 TEST(PdTrainingTest, RejectsBadOptions) {
   PdTrainOptions o;
   EXPECT_EQ(TrainPd(o).status().code(), StatusCode::kInvalidArgument);  // no out_dir
