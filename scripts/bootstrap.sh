@@ -10,8 +10,8 @@ PACKAGES=(
   libtorch-dev libopenblas0-openmp ocl-icd-opencl-dev
   # allocator: keeps freed tensor pages instead of re-faulting them (src/tools/allocator.cc)
   libjemalloc-dev
-  # imaging
-  libopencv-dev
+  # imaging (libdeflate: the PNG fast path)
+  libopencv-dev libdeflate-dev
   # service
   libboost-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libssl-dev libsodium-dev libzip-dev
   # storage and scale-out

@@ -5,6 +5,8 @@
 #include <opencv2/imgproc.hpp>
 #include <string>
 
+#include "imaging/png_fast.h"
+
 namespace seghub::imaging {
 namespace {
 
@@ -81,6 +83,17 @@ Result<DecodedImage> DecodeProbed(std::span<const uint8_t> bytes, const ImageHea
   }
   const PageHeader& p = header.pages[page];
   SEGHUB_RETURN_IF_ERROR(CheckPixels(p.width, p.height, PixelCount(p.width, p.height), limits));
+  DecodedImage out;
+  out.format = header.format;
+  out.page_index = page;
+  out.page_count = static_cast<int>(header.pages.size());
+  if (header.format == ImageFormat::kPng) {
+    if (std::optional<FastPng> fast = DecodePngFast(bytes)) {
+      out.pixels = std::move(fast->pixels);
+      out.had_alpha = fast->had_alpha;
+      return out;
+    }
+  }
   std::vector<uint8_t> patched;
   if (page > 0) {
     patched = TiffWithFirstPage(bytes, header, page);
@@ -102,10 +115,6 @@ Result<DecodedImage> DecodeProbed(std::span<const uint8_t> bytes, const ImageHea
   }
   // Belt and braces: the header could lie about the size the codec then produces.
   SEGHUB_RETURN_IF_ERROR(CheckPixels(raw.cols, raw.rows, int64_t{raw.cols} * raw.rows, limits));
-  DecodedImage out;
-  out.format = header.format;
-  out.page_index = page;
-  out.page_count = static_cast<int>(header.pages.size());
   try {
     SEGHUB_ASSIGN_OR_RETURN(out.pixels, ToRgbDropAlpha(raw, &out.had_alpha));
   } catch (const cv::Exception& e) {
