@@ -50,14 +50,14 @@ std::vector<uint8_t> WritePng(const cv::Mat& image, int color_type,
     for (size_t i = 0; i < stride; ++i) {
       const int a = i >= bpp ? row[i - bpp] : 0, b = prev[i], c = i >= bpp ? prev[i - bpp] : 0;
       const int p = a + b - c;
-      const int pred = filter == 1   ? a
-                       : filter == 2 ? b
-                       : filter == 3 ? (a + b) / 2
-                       : filter == 4 ? (std::abs(p - a) <= std::abs(p - b) &&
-                                                std::abs(p - a) <= std::abs(p - c)
-                                            ? a
-                                            : (std::abs(p - b) <= std::abs(p - c) ? b : c))
-                                     : 0;
+      const int pred =
+          filter == 1   ? a
+          : filter == 2 ? b
+          : filter == 3 ? (a + b) / 2
+          : filter == 4 ? (std::abs(p - a) <= std::abs(p - b) && std::abs(p - a) <= std::abs(p - c)
+                               ? a
+                               : (std::abs(p - b) <= std::abs(p - c) ? b : c))
+                        : 0;
       raw.push_back(static_cast<uint8_t>(row[i] - pred));
     }
     prev = row;
@@ -70,8 +70,8 @@ std::vector<uint8_t> WritePng(const cv::Mat& image, int color_type,
   std::vector<uint8_t> ihdr;
   PutBe32(&ihdr, image.cols);
   PutBe32(&ihdr, image.rows);
-  ihdr.insert(ihdr.end(), {static_cast<uint8_t>(bytes * 8), static_cast<uint8_t>(color_type), 0,
-                           0, 0});
+  ihdr.insert(ihdr.end(),
+              {static_cast<uint8_t>(bytes * 8), static_cast<uint8_t>(color_type), 0, 0, 0});
   PutChunk(&png, "IHDR", ihdr);
   if (!extra_chunk.empty()) PutChunk(&png, "tRNS", extra_chunk);
   // Two IDAT chunks: the reader must join them.
@@ -115,7 +115,8 @@ TEST(PngFastTest, EveryFilterDepthAndColourTypeMatchesLibpng) {
     for (cv::Size size : {cv::Size(1, 1), cv::Size(37, 23), cv::Size(256, 64)}) {
       SCOPED_TRACE("type " + std::to_string(c.type) + " " + std::to_string(size.width) + "x" +
                    std::to_string(size.height));
-      const std::vector<uint8_t> png = WritePng(Random(size.height, size.width, c.type, 7), c.color_type);
+      const std::vector<uint8_t> png =
+          WritePng(Random(size.height, size.width, c.type, 7), c.color_type);
       const auto fast = DecodePngFast(png);
       ASSERT_TRUE(fast.has_value());
       EXPECT_EQ(fast->had_alpha, c.color_type == 6);
@@ -129,8 +130,9 @@ TEST(PngFastTest, OpenCvEncodedFilesMatch) {
     for (int strategy : {cv::IMWRITE_PNG_STRATEGY_DEFAULT, cv::IMWRITE_PNG_STRATEGY_FILTERED,
                          cv::IMWRITE_PNG_STRATEGY_RLE, cv::IMWRITE_PNG_STRATEGY_FIXED}) {
       std::vector<uint8_t> png;
-      ASSERT_TRUE(cv::imencode(".png", Random(61, 45, type, 3), png,
-                               {cv::IMWRITE_PNG_STRATEGY, strategy, cv::IMWRITE_PNG_COMPRESSION, 9}));
+      ASSERT_TRUE(
+          cv::imencode(".png", Random(61, 45, type, 3), png,
+                       {cv::IMWRITE_PNG_STRATEGY, strategy, cv::IMWRITE_PNG_COMPRESSION, 9}));
       const auto fast = DecodePngFast(png);
       ASSERT_TRUE(fast.has_value()) << "type " << type << " strategy " << strategy;
       ExpectSame(fast->pixels, Reference(png));
