@@ -151,7 +151,11 @@ std::optional<FastPng> DecodePngFast(std::span<const uint8_t> bytes) {
   if (!h) return std::nullopt;
   const size_t bpp = static_cast<size_t>(h->channels) * h->depth / 8;
   const size_t stride = h->width * bpp;
-  std::vector<uint8_t> raw(h->height * (stride + 1));
+  const size_t raw_size = h->height * (stride + 1);
+  // Deflate expands at most ~1032x: a header promising more than the data can hold is left to
+  // OpenCV rather than allocated here.
+  if (raw_size / 1032 > idat.size() + 64) return std::nullopt;
+  std::vector<uint8_t> raw(raw_size);
   // One decompressor per thread: it is a few KB of tables, reused across images.
   thread_local std::unique_ptr<libdeflate_decompressor, DecompressorDeleter> decompressor(
       libdeflate_alloc_decompressor());

@@ -172,6 +172,16 @@ TEST(PngFastTest, LeavesUnusualOrBrokenFilesToOpenCv) {
   const std::vector<uint8_t> truncated(good.begin(), good.end() - 20);
   EXPECT_FALSE(DecodePngFast(truncated).has_value());
   EXPECT_FALSE(DecodePngFast(WritePng(image, 2, {0, 1, 0, 2, 0, 3})).has_value());  // tRNS
+  // A header promising 10,000 x 10,000 pixels over 100 bytes of data: left to OpenCV.
+  std::vector<uint8_t> bomb = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  std::vector<uint8_t> ihdr;
+  PutBe32(&ihdr, 10000);
+  PutBe32(&ihdr, 10000);
+  ihdr.insert(ihdr.end(), {8, 0, 0, 0, 0});
+  PutChunk(&bomb, "IHDR", ihdr);
+  PutChunk(&bomb, "IDAT", std::vector<uint8_t>(100, 0));
+  PutChunk(&bomb, "IEND", {});
+  EXPECT_FALSE(DecodePngFast(bomb).has_value());
   const std::vector<uint8_t> jpeg_magic = {0xff, 0xd8, 0xff, 0xe0, 0, 0, 0, 0, 0, 0, 0, 0};
   EXPECT_FALSE(DecodePngFast(jpeg_magic).has_value());
   // Through DecodeImage, the broken file still gets OpenCV's clear error, the good one decodes.
