@@ -12,9 +12,8 @@ namespace {
 
 // Markers: plateaus of local distance maxima (merged by connectivity), plus the deepest pixel of
 // every component that received none. Components holding a single marker are labelled whole
-// here: flooding them could only hand every pixel that one label, and the flood's priority queue
-// is most of the cost on a large image with few objects (a spheroid photo). Returns the number
-// of markers.
+// here: flooding them could only hand every pixel that one label, so the flood only visits
+// components it has to split (on a spheroid photo, usually none). Returns the number of markers.
 int PlaceMarkers(const cv::Mat& foreground, const cv::Mat& dist, const InstanceOptions& o,
                  cv::Mat* markers) {
   cv::Mat dilated;

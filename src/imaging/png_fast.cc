@@ -125,13 +125,15 @@ cv::Mat ToMat(const uint8_t* raw, const Header& h, size_t stride) {
       std::memcpy(out.ptr(y), src, stride);
       continue;
     }
-    for (int x = 0; x < out.cols; ++x) {
+    uint8_t* o8 = out.ptr<uint8_t>(y);
+    uint16_t* o16 = out.ptr<uint16_t>(y);
+    for (int x = 0; x < out.cols; ++x, src += h.channels * bytes) {
       for (int c = 0; c < out_channels; ++c) {
-        const uint8_t* s = src + (static_cast<size_t>(x) * h.channels + c) * bytes;
+        const uint8_t* s = src + c * bytes;
         if (bytes == 1) {
-          out.ptr<uint8_t>(y)[x * out_channels + c] = s[0];
+          o8[x * out_channels + c] = s[0];
         } else {
-          out.ptr<uint16_t>(y)[x * out_channels + c] = static_cast<uint16_t>((s[0] << 8) | s[1]);
+          o16[x * out_channels + c] = static_cast<uint16_t>((s[0] << 8) | s[1]);
         }
       }
     }

@@ -2,7 +2,7 @@
 // transparency chunk. libdeflate inflates the image data in one call (about 2.3x faster than
 // zlib on a 1 MB photo, docs/performance.md); the chunk walk and row unfiltering are here.
 // Everything else (palette, low bit depths, grey + alpha, tRNS, interlacing) and every file
-// this reader finds wrong (bad CRC, short data, trailing garbage in the stream) returns nullopt,
+// this reader finds wrong (bad CRC, missing IEND, data that inflates short) returns nullopt,
 // and the caller decodes with OpenCV as before, so errors keep their OpenCV-based messages.
 // Pure function; thread-safe.
 #ifndef SEGHUB_IMAGING_PNG_FAST_H_

@@ -74,8 +74,7 @@ struct Region {
 };
 
 // Contiguous runs of prob > threshold, joined across gaps of up to merge_gap samples, filtered
-// as described in RegionOptions. `prob` and
-// `filtered` must have the same length.
+// as described in RegionOptions. `prob` and `filtered` must have the same length.
 Result<std::vector<Region>> FindRegions(std::span<const double> prob,
                                         std::span<const double> filtered,
                                         const RegionOptions& options = {});

@@ -9,6 +9,20 @@
 namespace seghub::models {
 namespace {
 
+// One epoch of a width-2 network on short signals: seconds on a CPU.
+PdTrainOptions TinyRun(int steps, int signals) {
+  PdTrainOptions o;
+  o.base_width = 2;
+  o.epochs = 1;
+  o.steps_per_epoch = steps;
+  o.batch_size = 2;
+  o.signals_per_epoch = signals;
+  o.train_length = 8192;
+  o.val_signals = 1;
+  o.val_length = 8192;
+  return o;
+}
+
 TEST(PdTrainingTest, LabelRuns) {
   const auto runs = LabelRuns({0, 1, 1, 0, 1});
   ASSERT_EQ(runs.size(), 2u);
@@ -40,15 +54,7 @@ TEST(PdTrainingTest, TinyRunCheckpointsAndResumes) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("seghub_pd_training_test_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  PdTrainOptions o;
-  o.base_width = 2;
-  o.epochs = 1;
-  o.steps_per_epoch = 2;
-  o.batch_size = 2;
-  o.signals_per_epoch = 2;
-  o.train_length = 8192;
-  o.val_signals = 1;
-  o.val_length = 8192;
+  PdTrainOptions o = TinyRun(/*steps=*/2, /*signals=*/2);
   o.out_dir = dir;
   int reports = 0;
   o.on_epoch = [&](const PdEpochReport& r) {
@@ -88,15 +94,7 @@ TEST(PdTrainingTest, InitWeightsStartTheRun) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("seghub_pd_training_init_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  PdTrainOptions o;
-  o.base_width = 2;
-  o.epochs = 1;
-  o.steps_per_epoch = 1;
-  o.batch_size = 2;
-  o.signals_per_epoch = 1;
-  o.train_length = 8192;
-  o.val_signals = 1;
-  o.val_length = 8192;
+  PdTrainOptions o = TinyRun(/*steps=*/1, /*signals=*/1);
   o.val_min_amplitude = 0.2;
   o.val_min_length = 10;
   o.out_dir = dir / "a";
