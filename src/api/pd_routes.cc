@@ -120,6 +120,7 @@ Status ApplyParams(const Params& params, pipeline::PdRequest* r) {
                           NumberParam(params, "threshold", 0.5, 0.0, 1.0));
   SEGHUB_ASSIGN_OR_RETURN(r->regions.min_peak_amplitude,
                           NumberParam(params, "min_amplitude", 0.2, 0.0, 1.0));
+  SEGHUB_ASSIGN_OR_RETURN(r->regions.min_snr, NumberParam(params, "min_snr", 0.0, 0.0, 1e6));
   SEGHUB_ASSIGN_OR_RETURN(double min_start, NumberParam(params, "min_start", 1.0, 0.0, 1e12));
   r->regions.min_start = static_cast<size_t>(min_start);
   for (auto [name, field] :

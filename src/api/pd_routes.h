@@ -12,6 +12,9 @@
 //   sample_rate=<Hz>            fills the *_s fields of the regions
 //   threshold=<p>               probability threshold (0.5)
 //   min_amplitude=<a>           drop regions whose peak |filtered| is below a (0.2)
+//   min_snr=<k>                 drop regions whose peak is below k noise sigmas (0 = off; each
+//                               region reports its `snr`, stats.filtered the `noise_sigma`)
+//   merge_gap=<n>, min_length=<n>  join / drop short regions (default: the model's postprocess)
 //   min_start=<n>               drop regions starting before sample n (1: drops index 0)
 //   clip=<v>                    clip raw values to +-v before filtering (800000; 0 = off)
 //   max_points=<n>              points per downsampled plot series (2000)

@@ -133,6 +133,7 @@ Result<ModelConfig> ParseModelConfig(const json& j, const std::filesystem::path&
   if (j.contains("output")) {
     SEGHUB_RETURN_IF_ERROR(Get(j["output"], "channels", &c.output.channels, where));
     SEGHUB_RETURN_IF_ERROR(Get(j["output"], "activation", &c.output.activation, where));
+    SEGHUB_RETURN_IF_ERROR(Get(j["output"], "average_negated", &c.output.average_negated, where));
   }
   if (j.contains("batching")) {
     SEGHUB_RETURN_IF_ERROR(ParseBatching(j["batching"], &c.batching, where));
@@ -143,6 +144,9 @@ Result<ModelConfig> ParseModelConfig(const json& j, const std::filesystem::path&
   const std::string& act = c.output.activation;
   if (act != "sigmoid" && act != "none" && act != "auto") {
     return InvalidArgument(where + ": output.activation must be sigmoid, none or auto");
+  }
+  if (c.output.average_negated && c.task != "signal-segmentation") {
+    return InvalidArgument(where + ": output.average_negated is for signal-segmentation models");
   }
   if (c.instance_count < 1) return InvalidArgument(where + ": instance_count must be >= 1");
   if (c.threads_per_instance < 0) return InvalidArgument(where + ": threads_per_instance < 0");
@@ -216,7 +220,9 @@ nlohmann::json ModelConfigToJson(const ModelConfig& c) {
                 {"std", c.input.std},
                 {"normalize", c.input.normalize},
                 {"invert", c.input.invert}};
-  j["output"] = {{"channels", c.output.channels}, {"activation", c.output.activation}};
+  j["output"] = {{"channels", c.output.channels},
+                 {"activation", c.output.activation},
+                 {"average_negated", c.output.average_negated}};
   j["postprocess"] = {
       {"instances", c.postprocess.instances},       {"min_area", c.postprocess.min_area},
       {"class_name", c.postprocess.class_name},     {"min_distance", c.postprocess.min_distance},

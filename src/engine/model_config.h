@@ -42,6 +42,10 @@ struct OutputSpec {
   // Applied by the pipeline, not the network: "sigmoid", "none" (already probabilities) or
   // "auto" (the Hub's rule: sigmoid only when some value lies outside [0,1]).
   std::string activation = "sigmoid";
+  // Signal models whose answer does not depend on polarity (PD pulses come in either sign): the
+  // pipeline also runs every window negated and averages the two probabilities (twice the
+  // compute; the result is exactly sign-invariant). Rejected for other tasks.
+  bool average_negated = false;
 };
 
 // How a segmentation pipeline turns the probability map into objects (see src/pipeline).

@@ -158,7 +158,8 @@ std::vector<Interval> LabelRuns(const std::vector<uint8_t>& labels) {
 }
 
 void MatchRegions(const std::vector<Interval>& truth, const std::vector<Interval>& predicted,
-                  double iou_threshold, PdEvalResult* acc, double* iou_sum) {
+                  double iou_threshold, PdEvalResult* acc, double* iou_sum,
+                  std::vector<size_t>* unmatched_truth, std::vector<size_t>* unmatched_predicted) {
   // All candidate pairs above the threshold, best IoU first, each side used once.
   struct Pair {
     double iou;
@@ -190,12 +191,14 @@ void MatchRegions(const std::vector<Interval>& truth, const std::vector<Interval
   };
   for (size_t t = 0; t < truth.size(); ++t) {
     if (t_used[t]) continue;
+    if (unmatched_truth != nullptr) unmatched_truth->push_back(t);
     acc->false_negatives_overlapping +=
         std::any_of(predicted.begin(), predicted.end(),
                     [&](const Interval& p) { return overlaps(truth[t], p); });
   }
   for (size_t p = 0; p < predicted.size(); ++p) {
     if (p_used[p]) continue;
+    if (unmatched_predicted != nullptr) unmatched_predicted->push_back(p);
     acc->false_positives_overlapping += std::any_of(
         truth.begin(), truth.end(), [&](const Interval& t) { return overlaps(t, predicted[p]); });
   }
@@ -203,6 +206,29 @@ void MatchRegions(const std::vector<Interval>& truth, const std::vector<Interval
   acc->false_positives += static_cast<int>(predicted.size()) - matched;
   acc->false_negatives += static_cast<int>(truth.size()) - matched;
 }
+
+namespace {
+
+PdEvalError DescribeError(const Example& e, const std::vector<double>& prob, const Interval& span,
+                          uint64_t seed, bool missed) {
+  PdEvalError err{seed, missed, span.start, span.end};
+  for (size_t i = span.start; i < span.end; ++i) {
+    err.peak_filtered = std::max(err.peak_filtered, std::abs(e.filtered[i]));
+    err.max_probability = std::max(err.max_probability, prob[i]);
+  }
+  if (!missed) return err;
+  for (const auto& p : e.pulses) {
+    if (p.start < span.end && span.start < p.end) {
+      err.kind = p.kind == signals::PulseKind::kDampedOscillation ? "oscillation" : "exponential";
+      err.decay_samples = p.decay_samples;
+      err.period_samples = p.period_samples;
+      break;
+    }
+  }
+  return err;
+}
+
+}  // namespace
 
 Result<PdEvalResult> EvaluatePd(NetworkSpec* net, const PdEvalOptions& o) {
   PdEvalResult acc;
@@ -212,6 +238,7 @@ Result<PdEvalResult> EvaluatePd(NetworkSpec* net, const PdEvalOptions& o) {
   region_options.probability_threshold = o.probability_threshold;
   region_options.merge_gap = o.merge_gap;
   region_options.min_length = o.min_length;
+  region_options.min_snr = o.min_snr;
   for (int s = 0; s < o.signals; ++s) {
     SEGHUB_ASSIGN_OR_RETURN(Example e, MakeExample(o.length, o.seed_base + s, o.labels));
     SEGHUB_ASSIGN_OR_RETURN(auto starts,
@@ -224,6 +251,9 @@ Result<PdEvalResult> EvaluatePd(NetworkSpec* net, const PdEvalOptions& o) {
         const int64_t n = std::min<int64_t>(o.batch_size, starts.size() - b);
         at::Tensor x = torch::from_blob(batch.data() + b * o.window, {n, 1, o.window}, at::kFloat);
         at::Tensor p = torch::sigmoid(net->module.forward({x}).toTensor()).to(at::kDouble);
+        if (o.average_negated) {
+          p = 0.5 * (p + torch::sigmoid(net->module.forward({-x}).toTensor()).to(at::kDouble));
+        }
         p = p.contiguous();
         const double* d = p.data_ptr<double>();
         for (int64_t i = 0; i < n; ++i)
@@ -233,10 +263,12 @@ Result<PdEvalResult> EvaluatePd(NetworkSpec* net, const PdEvalOptions& o) {
     SEGHUB_ASSIGN_OR_RETURN(auto prob, signals::Stitch(outputs, starts, e.filtered.size()));
     SEGHUB_ASSIGN_OR_RETURN(auto regions, signals::FindRegions(prob, e.filtered, region_options));
     std::vector<Interval> truth, weak;
+    const double floor =
+        std::max(o.min_peak_amplitude, o.min_snr * signals::NoiseSigma(e.filtered));
     for (const Interval& run : LabelRuns(e.labels)) {
       double peak = 0.0;
       for (size_t i = run.start; i < run.end; ++i) peak = std::max(peak, std::abs(e.filtered[i]));
-      (peak >= o.min_peak_amplitude ? truth : weak).push_back(run);
+      (peak >= floor ? truth : weak).push_back(run);
     }
     // Pulses the amplitude filter is told to ignore are neither expected nor false positives.
     std::vector<Interval> predicted;
@@ -246,7 +278,15 @@ Result<PdEvalResult> EvaluatePd(NetworkSpec* net, const PdEvalOptions& o) {
       });
       if (!on_weak) predicted.push_back({r.start, r.end});
     }
-    MatchRegions(truth, predicted, o.iou_threshold, &acc, &iou_sum);
+    std::vector<size_t> missed, spurious;
+    MatchRegions(truth, predicted, o.iou_threshold, &acc, &iou_sum, &missed, &spurious);
+    if (o.list_errors) {
+      const uint64_t seed = o.seed_base + s;
+      for (size_t t : missed) acc.errors.push_back(DescribeError(e, prob, truth[t], seed, true));
+      for (size_t p : spurious) {
+        acc.errors.push_back(DescribeError(e, prob, predicted[p], seed, false));
+      }
+    }
   }
   const double tp = acc.true_positives;
   acc.precision = tp + acc.false_positives > 0 ? tp / (tp + acc.false_positives) : 0.0;
@@ -295,10 +335,14 @@ Result<nlohmann::json> TrainPd(const PdTrainOptions& o) {
   eval.labels = o.labels;
   eval.min_peak_amplitude = o.val_min_amplitude;
   eval.min_length = o.val_min_length;
+  eval.average_negated = o.val_average_negated;
   const auto started = SteadyClock::now();
   const int first = state["epoch"].get<int>();
   for (int epoch = first + 1; epoch <= o.epochs; ++epoch) {
     const auto t0 = SteadyClock::now();
+    const double lr =
+        LearningRateAt(o.lr_schedule, o.learning_rate, o.min_learning_rate, epoch, o.epochs);
+    SetLearningRate(&optimizer, lr);
     SEGHUB_ASSIGN_OR_RETURN(double loss, TrainEpoch(&net, &optimizer, o, epoch));
     SEGHUB_ASSIGN_OR_RETURN(PdEvalResult val, EvaluatePd(&net, eval));
     PdEpochReport report{epoch, o.epochs, loss, val.f1, val.precision, val.recall};
@@ -325,6 +369,7 @@ Result<nlohmann::json> TrainPd(const PdTrainOptions& o) {
     state["epoch"] = epoch;
     state["history"].push_back({{"epoch", epoch},
                                 {"loss", loss},
+                                {"lr", lr},
                                 {"val_f1", val.f1},
                                 {"val_precision", val.precision},
                                 {"val_recall", val.recall},

@@ -25,6 +25,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "models/lr_schedule.h"
 #include "models/network.h"
 #include "signals/synthetic.h"
 
@@ -51,6 +52,8 @@ struct PdTrainOptions {
   int batch_size = 16;
   int64_t window = 1024;
   double learning_rate = 1e-3;
+  LrSchedule lr_schedule = LrSchedule::kConstant;  // kCosine: learning_rate → min_learning_rate
+  double min_learning_rate = 1e-5;
   double dice_weight = 1.0;
   double pulse_window_fraction = 0.7;  // share of training windows centred on a pulse
   int signals_per_epoch = 64;
@@ -67,6 +70,7 @@ struct PdTrainOptions {
   // Validation's FindRegions filters, so the best epoch is chosen on the serving metric.
   double val_min_amplitude = 0.0;
   size_t val_min_length = 1;
+  bool val_average_negated = false;
   std::function<void(const PdEpochReport&)> on_epoch;  // progress, called on the caller's thread
 };
 
@@ -81,12 +85,32 @@ struct PdEvalOptions {
   // whose peak |filtered| is below it (a 20k pulse next to a 150k one) are "don't care": not
   // expected, and predictions overlapping them are not false positives.
   double min_peak_amplitude = 0.0;
+  // FindRegions' noise filter (RegionOptions::min_snr), applied like the amplitude filter: labelled
+  // pulses whose peak |filtered| is below min_snr x NoiseSigma are "don't care" too.
+  double min_snr = 0.0;
   double probability_threshold = 0.5;  // FindRegions' threshold, merge gap and minimum length
   size_t merge_gap = 0;
   size_t min_length = 1;
   double iou_threshold = 0.5;
   int batch_size = 64;  // windows per forward
   signals::SyntheticOptions::LabelBasis labels = signals::SyntheticOptions::LabelBasis::kEnvelope;
+  bool list_errors = false;  // fill PdEvalResult::errors
+  // As model.json output.average_negated: also run every window negated and average the two
+  // probabilities.
+  bool average_negated = false;
+};
+
+// One unmatched region: a missed pulse (false negative) or a region on nothing that matches.
+struct PdEvalError {
+  uint64_t seed = 0;    // the synthetic signal's seed
+  bool missed = false;  // true: a labelled pulse (FN); false: a predicted region (FP)
+  size_t start = 0, end = 0;
+  double peak_filtered = 0.0;    // max |filtered| over [start, end)
+  double max_probability = 0.0;  // max stitched probability over [start, end)
+  // Missed pulses: the generator's parameters (kind, decay tau, oscillation period in samples).
+  std::string kind;
+  double decay_samples = 0.0;
+  double period_samples = 0.0;
 };
 
 struct PdEvalResult {
@@ -101,6 +125,7 @@ struct PdEvalResult {
   // extent, or split in two); the rest of the FN / FP overlap nothing.
   int false_negatives_overlapping = 0;
   int false_positives_overlapping = 0;
+  std::vector<PdEvalError> errors;  // only with PdEvalOptions::list_errors
 };
 
 // The synthetic signal options used for training and evaluation (40 MS/s, given length).
@@ -121,8 +146,11 @@ struct Interval {
   size_t end = 0;
 };
 std::vector<Interval> LabelRuns(const std::vector<uint8_t>& labels);
+// Indices of the truth / predicted intervals left unmatched are appended to the optional vectors.
 void MatchRegions(const std::vector<Interval>& truth, const std::vector<Interval>& predicted,
-                  double iou_threshold, PdEvalResult* acc, double* iou_sum);
+                  double iou_threshold, PdEvalResult* acc, double* iou_sum,
+                  std::vector<size_t>* unmatched_truth = nullptr,
+                  std::vector<size_t>* unmatched_predicted = nullptr);
 
 }  // namespace seghub::models
 

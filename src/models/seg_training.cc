@@ -362,6 +362,9 @@ Result<nlohmann::json> TrainSegmentation(const SegTrainOptions& o) {
   const int first = state["epoch"].get<int>();
   for (int epoch = first + 1; epoch <= o.epochs; ++epoch) {
     const auto t0 = SteadyClock::now();
+    const double lr =
+        LearningRateAt(o.lr_schedule, o.learning_rate, o.min_learning_rate, epoch, o.epochs);
+    SetLearningRate(&optimizer, lr);
     SEGHUB_ASSIGN_OR_RETURN(double loss, TrainEpoch(&net, &optimizer, batches, o, epoch));
     SegEvalResult val;
     if (crops) {
@@ -385,6 +388,7 @@ Result<nlohmann::json> TrainSegmentation(const SegTrainOptions& o) {
     state["epoch"] = epoch;
     state["history"].push_back({{"epoch", epoch},
                                 {"loss", loss},
+                                {"lr", lr},
                                 {"val_dice", val.mean_dice},
                                 {"val_pooled_dice", val.pooled_dice},
                                 {"seconds", report.epoch_seconds}});

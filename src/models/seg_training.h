@@ -34,6 +34,7 @@
 
 #include "common/status.h"
 #include "models/augment.h"
+#include "models/lr_schedule.h"
 #include "models/network.h"
 #include "models/seg_crops.h"
 
@@ -103,6 +104,8 @@ struct SegTrainOptions {
   int steps_per_epoch = 100;
   int batch_size = 4;
   double learning_rate = 1e-3;
+  LrSchedule lr_schedule = LrSchedule::kConstant;  // kCosine: learning_rate → min_learning_rate
+  double min_learning_rate = 1e-5;
   double dice_weight = 1.0;
   uint64_t seed = 0;
   SegDataOptions data;

@@ -41,6 +41,19 @@ void ApplyActivation(const std::string& activation,
   }
 }
 
+// Folds each signal's second half of windows (the negated inputs' probabilities) into the first.
+void AverageNegatedPasses(std::vector<std::vector<std::vector<double>>>* outputs) {
+  for (auto& signal : *outputs) {
+    const size_t n = signal.size() / 2;
+    for (size_t w = 0; w < n; ++w) {
+      for (size_t i = 0; i < signal[w].size(); ++i) {
+        signal[w][i] = 0.5 * (signal[w][i] + signal[n + w][i]);
+      }
+    }
+    signal.resize(n);
+  }
+}
+
 }  // namespace
 
 // Everything one request needs while its windows are in the engine. Shared by the callbacks;
@@ -50,9 +63,12 @@ struct PdService::Job {
   PdRequest request;
   PdDone done;
   std::string activation = "sigmoid";
+  // 2 when the model averages over the negated input (output.average_negated): window w of a
+  // signal with n windows has its negated twin in slot n + w.
+  size_t passes = 1;
   std::vector<std::vector<double>> filtered;              // per signal
   std::vector<std::vector<size_t>> starts;                // per signal
-  std::vector<std::vector<std::vector<double>>> outputs;  // per signal, per window
+  std::vector<std::vector<std::vector<double>>> outputs;  // per signal, per window and pass
   std::shared_ptr<engine::CancelToken> cancel;
   std::atomic<size_t> remaining{0};
   std::atomic<int64_t> batch_size_sum{0};
@@ -109,6 +125,7 @@ void PdService::Start(std::shared_ptr<Job> job) const {
     return;
   }
   job->activation = model->config.output.activation;
+  job->passes = model->config.output.average_negated ? 2 : 1;
   const engine::PostprocessSpec& post = model->config.postprocess;
   job->request.regions.merge_gap =
       job->request.merge_gap.value_or(static_cast<size_t>(post.merge_gap));
@@ -126,7 +143,7 @@ void PdService::Start(std::shared_ptr<Job> job) const {
     if (!starts.ok()) return job->done(Prefixed(starts.status(), where));
     job->filtered[s] = std::move(filtered).value();
     job->starts[s] = std::move(starts).value();
-    job->outputs[s].resize(job->starts[s].size());
+    job->outputs[s].resize(job->starts[s].size() * job->passes);
     job->num_windows += job->starts[s].size();
   }
   job->preprocessed = Clock::now();
@@ -134,13 +151,20 @@ void PdService::Start(std::shared_ptr<Job> job) const {
 }
 
 void PdService::SubmitWindows(const std::shared_ptr<Job>& job) const {
-  job->remaining.store(job->num_windows);
+  const size_t total = job->num_windows * job->passes;
+  job->remaining.store(total);
   const size_t window = options_.window;
   size_t submitted = 0;
   for (size_t s = 0; s < job->starts.size(); ++s) {
-    const std::vector<float> batch =
+    std::vector<float> batch =
         signals::ExtractWindowBatch(job->filtered[s], job->starts[s], window);
-    for (size_t w = 0; w < job->starts[s].size(); ++w) {
+    const size_t n = job->starts[s].size();
+    if (job->passes == 2) {
+      batch.resize(2 * batch.size());
+      std::transform(batch.begin(), batch.begin() + n * window, batch.begin() + n * window,
+                     [](float v) { return -v; });
+    }
+    for (size_t w = 0; w < n * job->passes; ++w) {
       engine::InferRequest req;
       req.model = model_;
       req.client_id = job->request.client_id;
@@ -170,7 +194,7 @@ void PdService::SubmitWindows(const std::shared_ptr<Job>& job) const {
         // Submit refused (queue full, model failed): the windows never submitted count as done
         // now; those already in the engine are cancelled and still call back.
         job->Fail(st);
-        const size_t unsubmitted = job->num_windows - submitted;
+        const size_t unsubmitted = total - submitted;
         if (job->remaining.fetch_sub(unsubmitted) == unsubmitted) Finish(job);
         return;
       }
@@ -196,6 +220,7 @@ void PdService::Complete(const std::shared_ptr<Job>& job) const {
     if (!job->error.ok()) return job->done(job->error);
   }
   ApplyActivation(job->activation, &job->outputs);
+  if (job->passes == 2) AverageNegatedPasses(&job->outputs);
   nlohmann::json out_signals = nlohmann::json::array();
   for (size_t s = 0; s < job->outputs.size(); ++s) {
     const std::string where = "signal " + std::to_string(s) + ": ";
@@ -216,11 +241,13 @@ void PdService::Complete(const std::shared_ptr<Job>& job) const {
     out_signals.push_back(std::move(json).value());
   }
   const auto now = Clock::now();
-  const double mean_batch =
-      job->num_windows ? static_cast<double>(job->batch_size_sum.load()) / job->num_windows : 0.0;
+  const double mean_batch = job->num_windows ? static_cast<double>(job->batch_size_sum.load()) /
+                                                   (job->num_windows * job->passes)
+                                             : 0.0;
   nlohmann::json out = {{"model", model_},
                         {"num_signals", out_signals.size()},
                         {"num_windows", job->num_windows},
+                        {"average_negated", job->passes == 2},
                         {"window", options_.window},
                         {"mean_batch_size", mean_batch},
                         {"max_batch_size", job->max_batch_size.load()},

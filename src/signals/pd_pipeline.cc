@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 namespace seghub::signals {
@@ -13,13 +14,17 @@ nlohmann::json StatsJson(const SignalStats& s) {
   return {{"max_abs", s.max_abs}, {"mean_abs", s.mean_abs}, {"std", s.std}};
 }
 
+// JSON has no infinity: a noise-free signal's SNR is written as null.
+nlohmann::json FiniteOrNull(double v) { return std::isfinite(v) ? nlohmann::json(v) : nullptr; }
+
 nlohmann::json RegionJson(const Region& r, bool with_time) {
   nlohmann::json j = {{"start", r.start},
                       {"end", r.end},
                       {"length", r.length},
                       {"peak_index", r.peak_index},
                       {"peak_amplitude", r.peak_amplitude},
-                      {"max_probability", r.max_probability}};
+                      {"max_probability", r.max_probability},
+                      {"snr", FiniteOrNull(r.snr)}};
   if (with_time) {
     j["start_s"] = r.start_s;
     j["duration_s"] = r.duration_s;
@@ -29,7 +34,7 @@ nlohmann::json RegionJson(const Region& r, bool with_time) {
 
 // Builds a Region for samples [start, end) and decides whether it survives the filters.
 bool MakeRegion(std::span<const double> prob, std::span<const double> filtered, size_t start,
-                size_t end, const RegionOptions& options, Region* region) {
+                size_t end, double noise_sigma, const RegionOptions& options, Region* region) {
   if (start < options.min_start || end - start < options.min_length) return false;
   Region r;
   r.start = start;
@@ -44,6 +49,9 @@ bool MakeRegion(std::span<const double> prob, std::span<const double> filtered, 
     r.max_probability = std::max(r.max_probability, prob[i]);
   }
   if (r.peak_amplitude < options.min_peak_amplitude) return false;
+  r.snr =
+      noise_sigma > 0.0 ? r.peak_amplitude / noise_sigma : std::numeric_limits<double>::infinity();
+  if (r.snr < options.min_snr) return false;
   if (options.sample_rate_hz > 0.0) {
     r.start_s = static_cast<double>(start) / options.sample_rate_hz;
     r.duration_s = static_cast<double>(r.length) / options.sample_rate_hz;
@@ -127,6 +135,18 @@ Result<std::vector<double>> Stitch(const std::vector<std::vector<double>>& windo
   return sum;
 }
 
+double NoiseSigma(std::span<const double> x) {
+  if (x.empty()) return 0.0;
+  std::vector<double> v(x.begin(), x.end());
+  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  const double median = *mid;
+  for (double& e : v) e = std::abs(e - median);
+  std::nth_element(v.begin(), mid, v.end());
+  constexpr double kMadToSigma = 1.482602218505602;  // 1 / Phi^-1(3/4)
+  return kMadToSigma * *mid;
+}
+
 Result<std::vector<Region>> FindRegions(std::span<const double> prob,
                                         std::span<const double> filtered,
                                         const RegionOptions& options) {
@@ -135,6 +155,7 @@ Result<std::vector<Region>> FindRegions(std::span<const double> prob,
                            Num(filtered.size()));
   }
   std::vector<Region> regions;
+  const double noise_sigma = NoiseSigma(filtered);
   size_t i = 0;
   while (i < prob.size()) {
     if (!(prob[i] > options.probability_threshold)) {
@@ -152,7 +173,7 @@ Result<std::vector<Region>> FindRegions(std::span<const double> prob,
       while (i < prob.size() && above(i)) ++i;
     }
     Region r;
-    if (MakeRegion(prob, filtered, start, i, options, &r)) regions.push_back(r);
+    if (MakeRegion(prob, filtered, start, i, noise_sigma, options, &r)) regions.push_back(r);
   }
   return regions;
 }
@@ -205,6 +226,16 @@ Result<Downsampled> Downsample(std::span<const double> series, size_t max_points
   return out;
 }
 
+namespace {
+
+nlohmann::json FilteredStatsJson(std::span<const double> filtered) {
+  nlohmann::json j = StatsJson(ComputeStats(filtered));
+  j["noise_sigma"] = NoiseSigma(filtered);
+  return j;
+}
+
+}  // namespace
+
 Result<nlohmann::json> SignalResultToJson(const SignalResult& result, size_t max_points) {
   const bool with_time = result.sample_rate_hz > 0.0;
   nlohmann::json regions = nlohmann::json::array();
@@ -222,7 +253,7 @@ Result<nlohmann::json> SignalResultToJson(const SignalResult& result, size_t max
                       {"num_regions", result.regions.size()},
                       {"stats",
                        {{"raw", StatsJson(ComputeStats(result.raw))},
-                        {"filtered", StatsJson(ComputeStats(result.filtered))}}},
+                        {"filtered", FilteredStatsJson(result.filtered)}}},
                       {"series", std::move(series)}};
   if (with_time) j["sample_rate_hz"] = result.sample_rate_hz;
   return j;

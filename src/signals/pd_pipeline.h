@@ -58,7 +58,11 @@ struct RegionOptions {
   // Runs separated by at most this many samples at or under the threshold join into one region
   // (before the filters), so a pulse whose probability dips in its tail stays one region.
   size_t merge_gap = 0;
-  size_t min_length = 1;        // drop regions shorter than this many samples
+  size_t min_length = 1;  // drop regions shorter than this many samples
+  // > 0: drop regions whose peak |filtered| is below min_snr x NoiseSigma(filtered). The max-
+  // relative min_peak_amplitude cannot tell when the signal's maximum is itself noise (a signal
+  // whose only pulses vanish under the high-pass); this compares with the noise instead.
+  double min_snr = 0.0;
   double sample_rate_hz = 0.0;  // > 0 fills the *_s fields
 };
 
@@ -69,9 +73,16 @@ struct Region {
   size_t peak_index = 0;  // argmax |filtered| within the region
   double peak_amplitude = 0.0;
   double max_probability = 0.0;
+  // peak_amplitude / NoiseSigma(filtered); +infinity on a noise-free signal (sigma 0).
+  double snr = 0.0;
   double start_s = 0.0;  // only when a sample rate is given
   double duration_s = 0.0;
 };
+
+// Robust noise level of a (filtered, zero-mean) signal: 1.4826 x the median absolute deviation,
+// which equals the standard deviation for Gaussian noise and ignores pulses occupying a small
+// fraction of the samples. 0 for an empty or constant signal. O(n), one copy of x.
+double NoiseSigma(std::span<const double> x);
 
 // Contiguous runs of prob > threshold, joined across gaps of up to merge_gap samples, filtered
 // as described in RegionOptions. `prob` and `filtered` must have the same length.

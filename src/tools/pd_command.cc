@@ -113,20 +113,27 @@ struct BenchArgs {
   int threads = 0;
 };
 
-// The original service's way: one window per forward, each waiting for the previous one.
-Status AnalyseOneWindowAtATime(engine::Engine* pd_engine, const std::string& model,
+// The original service's way: one window per forward, each waiting for the previous one. With
+// `negated` (the model's output.average_negated) each window also runs negated, as the batched
+// path does, so both modes do the same work.
+Status AnalyseOneWindowAtATime(engine::Engine* pd_engine, const std::string& model, bool negated,
                                const std::vector<double>& raw) {
   const signals::WindowModel one_by_one = [&](const std::vector<float>& batch, size_t n,
                                               size_t window) -> Result<std::vector<float>> {
-    std::vector<float> out(batch.size());
+    std::vector<float> out(batch.size(), 0.0f);
+    const float weight = negated ? 0.5f : 1.0f;
     for (size_t w = 0; w < n; ++w) {
-      engine::InferRequest r;
-      r.model = model;
-      r.input.shape = {1, static_cast<int64_t>(window)};
-      r.input.data.assign(batch.begin() + w * window, batch.begin() + (w + 1) * window);
-      SEGHUB_ASSIGN_OR_RETURN(engine::InferResult result, pd_engine->Infer(std::move(r)));
-      for (size_t i = 0; i < window; ++i) {
-        out[w * window + i] = 1.0f / (1.0f + std::exp(-result.output.data[i]));
+      for (const float sign : {1.0f, -1.0f}) {
+        if (sign < 0 && !negated) break;
+        engine::InferRequest r;
+        r.model = model;
+        r.input.shape = {1, static_cast<int64_t>(window)};
+        r.input.data.assign(batch.begin() + w * window, batch.begin() + (w + 1) * window);
+        for (float& v : r.input.data) v *= sign;
+        SEGHUB_ASSIGN_OR_RETURN(engine::InferResult result, pd_engine->Infer(std::move(r)));
+        for (size_t i = 0; i < window; ++i) {
+          out[w * window + i] += weight / (1.0f + std::exp(-result.output.data[i]));
+        }
       }
     }
     return out;
@@ -138,6 +145,8 @@ Status AnalyseOneWindowAtATime(engine::Engine* pd_engine, const std::string& mod
 Result<nlohmann::json> BenchRun(engine::Engine* pd_engine, const BenchArgs& args, int clients,
                                 bool batched, const std::vector<double>& signal) {
   pipeline::PdService service(pd_engine, args.model);
+  SEGHUB_ASSIGN_OR_RETURN(engine::ModelStatus info, pd_engine->GetModel(args.model));
+  const bool negated = info.config.output.average_negated;
   std::vector<std::thread> threads;
   std::mutex mu;
   Status first_error;
@@ -153,7 +162,7 @@ Result<nlohmann::json> BenchRun(engine::Engine* pd_engine, const BenchArgs& args
           request.signals = {signal};
           st = service.AnalyseBlocking(std::move(request)).status();
         } else {
-          st = AnalyseOneWindowAtATime(pd_engine, args.model, signal);
+          st = AnalyseOneWindowAtATime(pd_engine, args.model, negated, signal);
         }
         const double s =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -242,6 +251,10 @@ void AddPdCommand(CLI::App& app) {
       ->add_option("--min-amplitude", args->request.regions.min_peak_amplitude,
                    "Drop regions whose peak |filtered| is below this")
       ->check(CLI::Range(0.0, 1.0));
+  analyze
+      ->add_option("--min-snr", args->request.regions.min_snr,
+                   "Drop regions whose peak |filtered| is below this many noise sigmas (0 = off)")
+      ->check(CLI::NonNegativeNumber);
   analyze->add_option_function<size_t>(
       "--merge-gap", [args](size_t v) { args->request.merge_gap = v; },
       "Join regions separated by at most this many samples (default: the model's)");

@@ -21,6 +21,7 @@ struct TrainArgs {
   double min_amplitude = 0.0;  // FindRegions amplitude filter for --evaluate
   models::PdEvalOptions eval;  // --evaluate: seed base and the other FindRegions options
   std::string labels = "envelope";
+  std::string lr_schedule = "constant";
   models::PdTrainOptions pd;
   std::string out_dir = "train-pd";
 };
@@ -63,6 +64,8 @@ int Evaluate(const TrainArgs& args) {
                       {"threshold", eval.probability_threshold},
                       {"merge_gap", eval.merge_gap},
                       {"min_length", eval.min_length},
+                      {"min_snr", eval.min_snr},
+                      {"average_negated", eval.average_negated},
                       {"labels", args.labels},
                       {"true_positives", r->true_positives},
                       {"false_positives", r->false_positives},
@@ -73,6 +76,21 @@ int Evaluate(const TrainArgs& args) {
                       {"mean_iou", r->mean_iou},
                       {"false_negatives_overlapping", r->false_negatives_overlapping},
                       {"false_positives_overlapping", r->false_positives_overlapping}};
+  if (eval.list_errors) {
+    nlohmann::json errors = nlohmann::json::array();
+    for (const auto& e : r->errors) {
+      errors.push_back({{"seed", e.seed},
+                        {"type", e.missed ? "FN" : "FP"},
+                        {"start", e.start},
+                        {"end", e.end},
+                        {"peak_filtered", e.peak_filtered},
+                        {"max_probability", e.max_probability},
+                        {"kind", e.kind},
+                        {"decay_samples", e.decay_samples},
+                        {"period_samples", e.period_samples}});
+    }
+    j["errors"] = std::move(errors);
+  }
   std::cout << j.dump(2) << std::endl;
   return 0;
 }
@@ -117,6 +135,14 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--steps", args->pd.steps_per_epoch, "Adam steps per epoch");
   cmd->add_option("--batch", args->pd.batch_size, "Windows per step");
   cmd->add_option("--lr", args->pd.learning_rate, "Adam learning rate");
+  cmd->add_option("--lr-schedule", args->lr_schedule,
+                  "constant, or cosine: --lr at epoch 1 down to --min-lr at --epochs (set --epochs "
+                  "to the run's real length)")
+      ->check(CLI::IsMember({"constant", "cosine"}));
+  cmd->add_option("--min-lr", args->pd.min_learning_rate, "Last epoch's rate under cosine");
+  cmd->add_option("--pulse-fraction", args->pd.pulse_window_fraction,
+                  "pd: share of training windows centred on a pulse (the rest are uniform)")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--signals", args->pd.signals_per_epoch, "Synthetic training signals per epoch");
   cmd->add_option("--train-length", args->pd.train_length, "Samples per training signal");
   cmd->add_option("--val-signals", args->pd.val_signals, "Held-out validation signals");
@@ -132,6 +158,15 @@ void AddTrainCommand(CLI::App& app) {
                   "--evaluate: first signal seed (default: the validation seeds)");
   cmd->add_option("--region-threshold", args->eval.probability_threshold,
                   "--evaluate: region probability threshold");
+  cmd->add_option("--min-snr", args->eval.min_snr,
+                  "--evaluate: drop regions under this many noise sigmas, and do not expect "
+                  "pulses under it (0 = off)");
+  cmd->add_flag("--average-negated", args->eval.average_negated,
+                "pd: average each window's probabilities with its negated input's (as model.json "
+                "output.average_negated; --evaluate and validation)");
+  cmd->add_flag("--list-errors", args->eval.list_errors,
+                "--evaluate: list every missed pulse and spurious region (seed, span, peak, "
+                "probability, pulse parameters)");
   cmd->add_option("--merge-gap", args->eval.merge_gap,
                   "--evaluate: join regions separated by at most this many samples");
   cmd->add_option("--min-length", args->eval.min_length,
@@ -142,11 +177,14 @@ void AddTrainCommand(CLI::App& app) {
       ->check(CLI::IsMember({"envelope", "filtered"}));
   auto seg = AddSegmentationTrainOptions(cmd);
   cmd->callback([args, seg, cmd] {
+    args->pd.lr_schedule =
+        args->lr_schedule == "cosine" ? models::LrSchedule::kCosine : models::LrSchedule::kConstant;
     args->pd.labels = args->labels == "filtered" ? signals::SyntheticOptions::LabelBasis::kFiltered
                                                  : signals::SyntheticOptions::LabelBasis::kEnvelope;
     args->pd.init_weights = InitWeights(*seg);
     args->pd.val_min_amplitude = args->min_amplitude;
     args->pd.val_min_length = args->eval.min_length;
+    args->pd.val_average_negated = args->eval.average_negated;
     at::set_num_threads(std::max(1, args->threads));
     const int rc = args->task == "segmentation" ? RunSegmentation(*cmd, *seg)
                    : args->evaluate.empty()     ? Train(*args)

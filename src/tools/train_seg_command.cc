@@ -110,6 +110,9 @@ Result<models::SegTrainOptions> Resolve(const CLI::App& cmd, const SegCliArgs& a
   o.steps_per_epoch = Given<int>(cmd, "--steps", o.steps_per_epoch);
   o.batch_size = Given<int>(cmd, "--batch", o.batch_size);
   o.learning_rate = Given<double>(cmd, "--lr", o.learning_rate);
+  SEGHUB_ASSIGN_OR_RETURN(
+      o.lr_schedule, models::ParseLrSchedule(Given<std::string>(cmd, "--lr-schedule", "constant")));
+  o.min_learning_rate = Given<double>(cmd, "--min-lr", o.min_learning_rate);
   o.time_budget_s = Given<double>(cmd, "--time-budget", 0.0);
   return o;
 }

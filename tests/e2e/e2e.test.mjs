@@ -258,6 +258,11 @@ test('seghub web UI end to end', { timeout: 570000 }, async (t) => {
     await page.selectOption(tid('pd-signal'), String(withRegions));
     await page.waitForSelector(`${tid('pd-plot')}[data-ready="true"]`);
     assert.ok((await page.$$(tid('pd-region-row'))).length > 0);
+    const heads = await page.$$eval(`${tid('pd-regions')} th`, (t) => t.map((x) => x.textContent));
+    assert.ok(heads.includes('SNR (σ)'), `no SNR column: ${heads}`);
+    // The plot keeps the filtered series' own extremes: it reaches the normalised maximum 1.
+    const peak = Number(await page.$eval(tid('pd-plot'), (e) => e.dataset.filteredPeak));
+    assert.ok(peak > 0.999, `filtered plot peaks at ${peak}, not 1`);
     assert.ok(await page.$(`${tid('pd-plot')} canvas`), 'no plot canvas');
     await page.waitForTimeout(200);
     await snap('pd');

@@ -106,7 +106,9 @@ class PdServeTest : public ::testing::Test {
     for (const auto& r : s["regions"]) {
       EXPECT_GT(r["start"].get<size_t>(), 0u);  // regions at 0 are dropped
       EXPECT_LE(r["end"].get<size_t>(), samples);
+      EXPECT_TRUE(r["snr"].is_null() || r["snr"].get<double>() > 0.0) << r.dump();
     }
+    EXPECT_GE(s["stats"]["filtered"]["noise_sigma"].get<double>(), 0.0);
     EXPECT_GT(s["stats"]["raw"]["max_abs"].get<double>(), 0.0);
     EXPECT_FALSE(s["series"]["filtered"]["value"].empty());
     EXPECT_FALSE(s["series"]["probability"]["value"].empty());
@@ -170,6 +172,7 @@ TEST_F(PdServeTest, BadInputsGive4xxAndTheServerStaysHealthy) {
       {"raw not a multiple of 4", "/api/v1/pd/analyze", "abcde", "application/octet-stream"},
       {"signal too short", "/api/v1/pd/analyze", "1,2,3\n", "text/csv"},
       {"bad threshold", "/api/v1/pd/analyze?threshold=abc", "1,2,3", "text/csv"},
+      {"negative min_snr", "/api/v1/pd/analyze?min_snr=-1", "1,2,3", "text/csv"},
       {"multipart without file", "/api/v1/pd/analyze",
        "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--b--\r\n",
        "multipart/form-data; boundary=b"},

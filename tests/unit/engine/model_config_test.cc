@@ -62,6 +62,32 @@ TEST(ModelConfigTest, SignalRegionPostprocessing) {
   EXPECT_NE(bad.status().message().find("min_length"), std::string::npos);
 }
 
+TEST(ModelConfigTest, AverageNegatedIsForSignalModelsOnly) {
+  auto off = ParseModelConfig(nlohmann::json::parse(R"({"task": "signal-segmentation"})"), "/m");
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->output.average_negated);
+  auto on = ParseModelConfig(
+      nlohmann::json::parse(
+          R"({"task": "signal-segmentation", "output": {"average_negated": true}})"),
+      "/m/pd");
+  ASSERT_TRUE(on.ok()) << on.status().ToString();
+  EXPECT_TRUE(on->output.average_negated);
+  auto round_trip = ParseModelConfig(ModelConfigToJson(*on), "/m/pd");
+  ASSERT_TRUE(round_trip.ok()) << round_trip.status().ToString();
+  EXPECT_TRUE(round_trip->output.average_negated);
+  auto image = ParseModelConfig(
+      nlohmann::json::parse(R"({"task": "segmentation", "output": {"average_negated": true}})"),
+      "/m/x");
+  ASSERT_FALSE(image.ok());
+  EXPECT_NE(image.status().message().find("average_negated"), std::string::npos);
+  auto wrong_type = ParseModelConfig(
+      nlohmann::json::parse(
+          R"({"task": "signal-segmentation", "output": {"average_negated": "yes"}})"),
+      "/m/pd");
+  ASSERT_FALSE(wrong_type.ok());
+  EXPECT_NE(wrong_type.status().message().find("average_negated"), std::string::npos);
+}
+
 TEST(ModelConfigTest, RejectsBadFieldsWithAClearMessage) {
   auto bad_type = ParseModelConfig(nlohmann::json::parse(R"({"instance_count": "two"})"), "/m/x");
   ASSERT_FALSE(bad_type.ok());

@@ -139,6 +139,35 @@ TEST_F(PdServiceTest, SigmoidActivationIsApplied) {
   ASSERT_EQ((*pos)["signals"][0]["regions"].size(), 1u);
 }
 
+TEST_F(PdServiceTest, AverageNegatedRunsEveryWindowTwiceAndAverages) {
+  // prob = x + 0.3 on the window and -x + 0.3 on its negated twin: their mean is 0.3 at every
+  // sample, whatever the signal. Without averaging the same model follows the signal.
+  const char* kAffine = R"({"task":"signal-segmentation","backend":"test","architecture":"affine",
+      "arch_params":{"scale":1,"offset":0.3},"reference_shape":[1,1024],
+      "output":{"activation":"none"AVG}})";
+  std::string avg = kAffine, plain = kAffine;
+  avg.replace(avg.find("AVG"), 3, R"(,"average_negated":true)");
+  plain.replace(plain.find("AVG"), 3, "");
+  AddModel("avg", avg);
+  AddModel("plain", plain);
+  auto& engine = StartEngine();
+  PdRequest r;
+  r.signals = {Synthetic(7000, 6), Synthetic(3000, 7)};
+  auto out = PdService(&engine, "avg").AnalyseBlocking(r);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)["num_windows"], 13 + 5);  // signal windows; twice as many forwards
+  EXPECT_TRUE((*out)["average_negated"].get<bool>());
+  for (const auto& signal : (*out)["signals"]) {
+    EXPECT_TRUE(signal["regions"].empty());
+    for (double p : signal["series"]["probability"]["value"]) ASSERT_NEAR(p, 0.3, 1e-6);
+  }
+  auto unaveraged = PdService(&engine, "plain").AnalyseBlocking(r);
+  ASSERT_TRUE(unaveraged.ok()) << unaveraged.status().ToString();
+  EXPECT_FALSE((*unaveraged)["average_negated"].get<bool>());
+  const auto& values = (*unaveraged)["signals"][0]["series"]["probability"]["value"];
+  EXPECT_GT(*std::max_element(values.begin(), values.end()), 1.0);  // 0.3 + the peak 1.0
+}
+
 TEST_F(PdServiceTest, RegionFiltersComeFromTheModelUnlessTheRequestSetsThem) {
   // The identity network again, with a minimum region length no region can reach.
   AddModel("strict", R"({"backend":"test","architecture":"identity","reference_shape":[1,1024],

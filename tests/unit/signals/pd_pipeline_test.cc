@@ -209,6 +209,58 @@ TEST(FindRegionsTest, ThresholdsAndPeak) {
   EXPECT_FALSE(FindRegions(prob, std::vector<double>(59, 0.0)).ok());
 }
 
+TEST(NoiseSigmaTest, GaussianSigmaIgnoringPulsesAndEdgeCases) {
+  // Deterministic N(0, 2^2) noise (Box-Muller on a fixed LCG) with 1 % of the samples as pulses
+  // of 50 sigma: the MAD estimate stays within a few percent of 2, the standard deviation not.
+  std::vector<double> x(20000);
+  uint64_t state = 12345;
+  auto uniform = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (static_cast<double>(state >> 11) + 0.5) * 0x1.0p-53;
+  };
+  for (double& v : x) {
+    v = 2.0 * std::sqrt(-2.0 * std::log(uniform())) * std::cos(2 * std::numbers::pi * uniform());
+  }
+  for (size_t i = 0; i < x.size(); i += 100) x[i] = 100.0;
+  EXPECT_NEAR(NoiseSigma(x), 2.0, 0.08);
+  EXPECT_GT(ComputeStats(x).std, 3.0);
+  EXPECT_EQ(NoiseSigma(std::vector<double>{}), 0.0);
+  EXPECT_EQ(NoiseSigma(std::vector<double>(50, 0.3)), 0.0);
+  // An offset does not change it (deviation from the median, not from 0).
+  for (double& v : x) v += 5.0;
+  EXPECT_NEAR(NoiseSigma(x), 2.0, 0.08);
+}
+
+TEST(FindRegionsTest, MinSnrComparesThePeakWithTheNoise) {
+  // Noise spread evenly over [-0.01, 0.01] (MAD 0.005, sigma ~0.0074), a region peaking at
+  // ~135 sigma and one at ~4.
+  const size_t n = 400;
+  std::vector<double> filtered(n);
+  for (size_t i = 0; i < n; ++i)
+    filtered[i] = 0.01 * (static_cast<double>((i * 37) % 101) - 50) / 50;
+  filtered[105] = 1.0;
+  filtered[305] = 0.03;
+  const double sigma = NoiseSigma(filtered);
+  ASSERT_NEAR(sigma, 1.4826 * 0.005, 5e-4);
+  const auto prob = Probabilities(n, {{100, 110}, {300, 310}});
+  auto all = FindRegions(prob, filtered, {.min_peak_amplitude = 0.0});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_DOUBLE_EQ((*all)[0].snr, 1.0 / sigma);
+  EXPECT_DOUBLE_EQ((*all)[1].snr, 0.03 / sigma);
+  auto strong = FindRegions(prob, filtered, {.min_peak_amplitude = 0.0, .min_snr = 5.0});
+  ASSERT_TRUE(strong.ok());
+  ASSERT_EQ(strong->size(), 1u);
+  EXPECT_EQ((*strong)[0].start, 100u);
+  // A noise-free signal: infinite SNR, nothing is dropped by the noise filter.
+  std::vector<double> clean(n, 0.0);
+  clean[105] = 1.0;
+  auto c = FindRegions(prob, clean, {.min_peak_amplitude = 0.0, .min_snr = 1000.0});
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c->size(), 2u);
+  EXPECT_TRUE(std::isinf((*c)[0].snr));
+}
+
 TEST(StatsTest, MatchesClosedFormForASine) {
   const double amplitude = 3.0;
   const size_t period = 1000, n = 5 * period;
@@ -347,6 +399,9 @@ TEST(AnalyseSignalTest, EndToEndWithFakeModel) {
   EXPECT_EQ((*json)["regions"][0]["start"], result->regions[0].start);
   EXPECT_DOUBLE_EQ((*json)["regions"][0]["start_s"].get<double>(), result->regions[0].start / 1e6);
   EXPECT_DOUBLE_EQ((*json)["stats"]["filtered"]["max_abs"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ((*json)["stats"]["filtered"]["noise_sigma"].get<double>(),
+                   NoiseSigma(result->filtered));
+  EXPECT_DOUBLE_EQ((*json)["regions"][0]["snr"].get<double>(), result->regions[0].snr);
   for (const char* name : {"raw", "filtered", "probability"}) {
     EXPECT_LE((*json)["series"][name]["value"].size(), 500u) << name;
     EXPECT_EQ((*json)["series"][name]["value"].size(), (*json)["series"][name]["index"].size());

@@ -1,5 +1,5 @@
-// The PD trainer: region matching arithmetic, and a tiny training run that checkpoints and
-// resumes.
+// The PD trainer: region matching arithmetic, error listing, and tiny training runs that
+// checkpoint, resume and follow the learning-rate schedule.
 #include "models/pd_training.h"
 
 #include <gtest/gtest.h>
@@ -48,6 +48,63 @@ TEST(PdTrainingTest, MatchRegionsNeedsIouAtLeastHalfAndIsOneToOne) {
   EXPECT_EQ(acc.true_positives, 2);
   EXPECT_EQ(acc.false_positives, 3);
   EXPECT_EQ(acc.false_negatives, 1);
+  // The unmatched sides are reported by index.
+  std::vector<size_t> missed, spurious;
+  MatchRegions({{10, 20}, {40, 50}}, {{11, 20}, {70, 80}, {41, 43}}, 0.5, &acc, &iou_sum, &missed,
+               &spurious);
+  EXPECT_EQ(missed, (std::vector<size_t>{1}));
+  EXPECT_EQ(spurious, (std::vector<size_t>{1, 2}));
+}
+
+TEST(PdTrainingTest, EvaluationListsErrorsAndMinSnrSetsPulsesAside) {
+  auto net = BuildNetwork("unet1d", {{"base_width", 2}});  // untrained: plenty of errors
+  ASSERT_TRUE(net.ok());
+  PdEvalOptions eval;
+  eval.signals = 2;
+  eval.length = 8192;
+  eval.list_errors = true;
+  auto r = EvaluatePd(&*net, eval);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(static_cast<int>(r->errors.size()), r->false_positives + r->false_negatives);
+  int missed = 0;
+  for (const PdEvalError& e : r->errors) {
+    EXPECT_LT(e.start, e.end);
+    EXPECT_GE(e.seed, eval.seed_base);
+    EXPECT_LT(e.seed, eval.seed_base + 2);
+    if (e.missed) {
+      ++missed;
+      EXPECT_TRUE(e.kind == "exponential" || e.kind == "oscillation") << e.kind;
+      EXPECT_GT(e.decay_samples, 0.0);
+    }
+  }
+  EXPECT_EQ(missed, r->false_negatives);
+  EXPECT_GT(r->false_negatives + r->true_positives, 0);  // the signals hold pulses
+  // No pulse stands 1e9 noise sigmas high: nothing is expected, and every region is dropped.
+  eval.min_snr = 1e9;
+  auto none = EvaluatePd(&*net, eval);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->true_positives + none->false_positives + none->false_negatives, 0);
+  EXPECT_TRUE(none->errors.empty());
+}
+
+TEST(PdTrainingTest, CosineScheduleIsRecordedPerEpoch) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("seghub_pd_training_cosine_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  PdTrainOptions o = TinyRun(/*steps=*/1, /*signals=*/1);
+  o.epochs = 3;
+  o.learning_rate = 1e-3;
+  o.min_learning_rate = 1e-5;
+  o.lr_schedule = LrSchedule::kCosine;
+  o.out_dir = dir;
+  auto state = TrainPd(o);
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  const auto& h = (*state)["history"];
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_DOUBLE_EQ(h[0]["lr"].get<double>(), 1e-3);
+  EXPECT_DOUBLE_EQ(h[1]["lr"].get<double>(), 0.5 * (1e-3 + 1e-5));
+  EXPECT_DOUBLE_EQ(h[2]["lr"].get<double>(), 1e-5);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(PdTrainingTest, TinyRunCheckpointsAndResumes) {

@@ -69,6 +69,9 @@ TEST(SegTrainingTest, CheckpointIsWrittenReloadsAndResumes) {
   o.val_images = 2;
   o.data.synthetic_size = 64;
   o.out_dir = dir;
+  o.learning_rate = 1e-3;
+  o.lr_schedule = LrSchedule::kCosine;  // the rate is a function of the epoch: resume continues it
+  o.min_learning_rate = 1e-5;
   auto state = TrainSegmentation(o);
   ASSERT_TRUE(state.ok()) << state.status().ToString();
   EXPECT_EQ((*state)["epoch"].get<int>(), 1);
@@ -91,6 +94,8 @@ TEST(SegTrainingTest, CheckpointIsWrittenReloadsAndResumes) {
   ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
   EXPECT_EQ((*resumed)["epoch"].get<int>(), 2);
   EXPECT_EQ((*resumed)["history"].size(), 2u);
+  EXPECT_DOUBLE_EQ((*resumed)["history"][0]["lr"].get<double>(), 1e-3);  // a 1-epoch run: base
+  EXPECT_DOUBLE_EQ((*resumed)["history"][1]["lr"].get<double>(), 1e-5);  // last of 2: min
   fs::remove_all(dir);
 }
 

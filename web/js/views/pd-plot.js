@@ -18,19 +18,24 @@ const FILTERED = '#1f5f8b';
 const REGION = 'rgba(232, 93, 4, 0.18)';
 const REGION_EDGE = 'rgba(232, 93, 4, 0.7)';
 
-// x: sample index; raw and filtered come downsampled with their own indexes: merge on raw's.
+// x: sample index. raw and filtered come min/max-downsampled with their own indexes (each keeps
+// its own extremes, at different samples): plot both on the union of the indexes, each series
+// null where it has no point, so no filtered spike is lost to the raw series' sampling.
 function series(signal) {
   const raw = signal.series.raw;
   const filt = signal.series.filtered;
-  const map = new Map(filt.index.map((x, i) => [x, filt.value[i]]));
-  const xs = raw.index;
-  const fy = xs.map((x) => (map.has(x) ? map.get(x) : null));
-  return [xs, raw.value, fy];
+  const rawAt = new Map(raw.index.map((x, i) => [x, raw.value[i]]));
+  const filtAt = new Map(filt.index.map((x, i) => [x, filt.value[i]]));
+  const xs = [...new Set([...raw.index, ...filt.index])].sort((a, b) => a - b);
+  const pick = (m) => xs.map((x) => (m.has(x) ? m.get(x) : null));
+  return [xs, pick(rawAt), pick(filtAt)];
 }
 
 export async function drawPdPlot(container, signal, width) {
   container.replaceChildren();
   const data = series(signal);
+  // The largest |filtered| drawn (1 for a normalised signal): lets tests check no spike is lost.
+  container.dataset.filteredPeak = String(Math.max(0, ...data[2].filter((y) => y !== null).map(Math.abs)));
   const regions = signal.regions || [];
   const uPlot = await loadUPlot();
   if (!uPlot) return canvasPlot(container, data, regions, width);
@@ -39,7 +44,7 @@ export async function drawPdPlot(container, signal, width) {
     scales: { x: { time: false }, raw: {}, filt: {} },
     series: [
       { label: 'sample' },
-      { label: 'raw', stroke: RAW, width: 1, scale: 'raw' },
+      { label: 'raw', stroke: RAW, width: 1, scale: 'raw', spanGaps: true },
       { label: 'filtered', stroke: FILTERED, width: 1.2, scale: 'filt', spanGaps: true },
     ],
     axes: [

@@ -8,6 +8,7 @@ export async function pdView(root) {
   const file = h('input#pd-file', { type: 'file', accept: '.npy,.csv,.txt,.raw,.bin,.f32', testid: 'pd-file' });
   const threshold = h('input#pd-thr', { type: 'number', min: 0, max: 1, step: 0.05, value: 0.5, style: { width: '90px' }, testid: 'pd-threshold' });
   const minAmp = h('input#pd-amp', { type: 'number', min: 0, max: 1, step: 0.05, value: 0.2, style: { width: '90px' }, testid: 'pd-min-amplitude' });
+  const minSnr = h('input#pd-snr', { type: 'number', min: 0, step: 0.5, value: 0, style: { width: '90px' }, testid: 'pd-min-snr' });
   const rate = h('input#pd-rate', { type: 'number', min: 0, step: 'any', placeholder: 'optional', style: { width: '130px' }, testid: 'pd-sample-rate' });
   const submit = h('button.btn.btn-primary', { type: 'submit', testid: 'pd-analyze' }, 'Analyse');
   const status = h('p.small.muted', { role: 'status', testid: 'pd-status' });
@@ -22,12 +23,14 @@ export async function pdView(root) {
     const rows = (s.regions || []).map((r, k) => h('tr', { testid: 'pd-region-row' },
       h('td.num', k + 1), h('td.num', r.start), h('td.num', r.end), h('td.num', r.length),
       h('td.num', r.peak_index), h('td.num', fmtNum(r.peak_amplitude, 3)), h('td.num', fmtNum(r.max_probability, 3)),
+      h('td.num', r.snr == null ? '∞' : fmtNum(r.snr, 1)),
       hasTime ? h('td.num', fmtNum(r.start_s * 1e6, 2)) : null, hasTime ? h('td.num', fmtNum(r.duration_s * 1e6, 2)) : null));
     const table = h('table', { testid: 'pd-regions' },
       h('thead', h('tr', h('th.num', '#'), h('th.num', 'Start'), h('th.num', 'End'), h('th.num', 'Length'),
         h('th.num', 'Peak at'), h('th.num', 'Peak |filtered|'), h('th.num', 'Max probability'),
+        h('th.num', { title: 'Peak |filtered| over the noise level (robust sigma of the filtered signal)' }, 'SNR (σ)'),
         hasTime ? h('th.num', 'Start (µs)') : null, hasTime ? h('th.num', 'Duration (µs)') : null)),
-      h('tbody', rows.length ? rows : h('tr', h('td.muted', { colspan: 9 }, 'No discharge regions detected in this signal.'))));
+      h('tbody', rows.length ? rows : h('tr', h('td.muted', { colspan: 10 }, 'No discharge regions detected in this signal.'))));
     clear(detail,
       h('div.row.small.muted', `${s.num_samples} samples · ${s.num_regions} region${s.num_regions === 1 ? '' : 's'} · raw max |x| ${fmtNum(s.stats.raw.max_abs, 3)}`,
         ' · ', h('span', { style: { color: '#8a9bb0' } }, '— raw'), ' ', h('span', { style: { color: '#1f5f8b' } }, '— filtered'),
@@ -48,6 +51,7 @@ export async function pdView(root) {
     form.append('file', f, f.name);
     form.append('threshold', threshold.value);
     form.append('min_amplitude', minAmp.value);
+    if (parseFloat(minSnr.value) > 0) form.append('min_snr', minSnr.value);
     if (parseFloat(rate.value) > 0) form.append('sample_rate', rate.value);
     submit.disabled = true;
     status.className = 'small muted';
@@ -77,6 +81,7 @@ export async function pdView(root) {
       h('div', h('label', { for: 'pd-file' }, 'Signal file'), file),
       h('div', h('label', { for: 'pd-thr' }, 'Probability threshold'), threshold),
       h('div', h('label', { for: 'pd-amp' }, 'Min. amplitude'), minAmp),
+      h('div', h('label', { for: 'pd-snr' }, 'Min. SNR (σ, 0 = off)'), minSnr),
       h('div', h('label', { for: 'pd-rate' }, 'Sample rate (Hz)'), rate),
       submit),
     status, result);
