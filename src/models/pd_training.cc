@@ -261,10 +261,11 @@ Result<PdEvalResult> EvaluatePd(NetworkSpec* net, const PdEvalOptions& o) {
       }
     }
     SEGHUB_ASSIGN_OR_RETURN(auto prob, signals::Stitch(outputs, starts, e.filtered.size()));
-    SEGHUB_ASSIGN_OR_RETURN(auto regions, signals::FindRegions(prob, e.filtered, region_options));
+    const double noise_sigma = signals::NoiseSigma(e.filtered);
+    SEGHUB_ASSIGN_OR_RETURN(auto regions,
+                            signals::FindRegions(prob, e.filtered, noise_sigma, region_options));
     std::vector<Interval> truth, weak;
-    const double floor =
-        std::max(o.min_peak_amplitude, o.min_snr * signals::NoiseSigma(e.filtered));
+    const double floor = std::max(o.min_peak_amplitude, o.min_snr * noise_sigma);
     for (const Interval& run : LabelRuns(e.labels)) {
       double peak = 0.0;
       for (size_t i = run.start; i < run.end; ++i) peak = std::max(peak, std::abs(e.filtered[i]));

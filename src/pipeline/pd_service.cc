@@ -233,7 +233,9 @@ void PdService::Complete(const std::shared_ptr<Job>& job) const {
     if (!prob.ok()) return job->done(Prefixed(prob.status(), where));
     job->outputs[s].clear();
     result.probability = std::move(prob).value();
-    auto regions = signals::FindRegions(result.probability, result.filtered, job->request.regions);
+    result.noise_sigma = signals::NoiseSigma(result.filtered);
+    auto regions = signals::FindRegions(result.probability, result.filtered, result.noise_sigma,
+                                        job->request.regions);
     if (!regions.ok()) return job->done(Prefixed(regions.status(), where));
     result.regions = std::move(regions).value();
     auto json = signals::SignalResultToJson(result, job->request.max_points);

@@ -150,12 +150,17 @@ double NoiseSigma(std::span<const double> x) {
 Result<std::vector<Region>> FindRegions(std::span<const double> prob,
                                         std::span<const double> filtered,
                                         const RegionOptions& options) {
+  return FindRegions(prob, filtered, NoiseSigma(filtered), options);
+}
+
+Result<std::vector<Region>> FindRegions(std::span<const double> prob,
+                                        std::span<const double> filtered, double noise_sigma,
+                                        const RegionOptions& options) {
   if (prob.size() != filtered.size()) {
     return InvalidArgument("probability has " + Num(prob.size()) + " samples but the signal has " +
                            Num(filtered.size()));
   }
   std::vector<Region> regions;
-  const double noise_sigma = NoiseSigma(filtered);
   size_t i = 0;
   while (i < prob.size()) {
     if (!(prob[i] > options.probability_threshold)) {
@@ -226,16 +231,6 @@ Result<Downsampled> Downsample(std::span<const double> series, size_t max_points
   return out;
 }
 
-namespace {
-
-nlohmann::json FilteredStatsJson(std::span<const double> filtered) {
-  nlohmann::json j = StatsJson(ComputeStats(filtered));
-  j["noise_sigma"] = NoiseSigma(filtered);
-  return j;
-}
-
-}  // namespace
-
 Result<nlohmann::json> SignalResultToJson(const SignalResult& result, size_t max_points) {
   const bool with_time = result.sample_rate_hz > 0.0;
   nlohmann::json regions = nlohmann::json::array();
@@ -253,8 +248,9 @@ Result<nlohmann::json> SignalResultToJson(const SignalResult& result, size_t max
                       {"num_regions", result.regions.size()},
                       {"stats",
                        {{"raw", StatsJson(ComputeStats(result.raw))},
-                        {"filtered", FilteredStatsJson(result.filtered)}}},
+                        {"filtered", StatsJson(ComputeStats(result.filtered))}}},
                       {"series", std::move(series)}};
+  j["stats"]["filtered"]["noise_sigma"] = result.noise_sigma;
   if (with_time) j["sample_rate_hz"] = result.sample_rate_hz;
   return j;
 }
@@ -279,8 +275,9 @@ Result<SignalResult> AnalyseSignal(std::span<const double> raw, const WindowMode
     windows[w].assign(out.begin() + w * options.window, out.begin() + (w + 1) * options.window);
   }
   SEGHUB_ASSIGN_OR_RETURN(result.probability, Stitch(windows, starts, n));
-  SEGHUB_ASSIGN_OR_RETURN(result.regions,
-                          FindRegions(result.probability, result.filtered, options.regions));
+  result.noise_sigma = NoiseSigma(result.filtered);
+  SEGHUB_ASSIGN_OR_RETURN(result.regions, FindRegions(result.probability, result.filtered,
+                                                      result.noise_sigma, options.regions));
   return result;
 }
 

@@ -89,6 +89,10 @@ double NoiseSigma(std::span<const double> x);
 Result<std::vector<Region>> FindRegions(std::span<const double> prob,
                                         std::span<const double> filtered,
                                         const RegionOptions& options = {});
+// The same with NoiseSigma(filtered) already computed (callers that also report it).
+Result<std::vector<Region>> FindRegions(std::span<const double> prob,
+                                        std::span<const double> filtered, double noise_sigma,
+                                        const RegionOptions& options);
 
 struct SignalStats {
   double max_abs = 0.0;
@@ -114,10 +118,12 @@ struct SignalResult {
   std::vector<double> filtered;
   std::vector<double> probability;
   std::vector<Region> regions;
+  double noise_sigma = 0.0;  // NoiseSigma(filtered), the regions' snr denominator
 };
 
 // {"signal_index", "num_samples", "sample_rate_hz", "regions": [...], "stats": {"raw": {...},
-//  "filtered": {...}}, "series": {"raw"|"filtered"|"probability": {"index": [], "value": []}}}.
+//  "filtered": {..., "noise_sigma"}}, "series": {"raw"|"filtered"|"probability": {"index": [],
+//  "value": []}}}.
 Result<nlohmann::json> SignalResultToJson(const SignalResult& result, size_t max_points = 2000);
 
 // The network: takes a (num_windows, window) float batch and returns one probability per input

@@ -121,10 +121,11 @@ Status AnalyseOneWindowAtATime(engine::Engine* pd_engine, const std::string& mod
   const signals::WindowModel one_by_one = [&](const std::vector<float>& batch, size_t n,
                                               size_t window) -> Result<std::vector<float>> {
     std::vector<float> out(batch.size(), 0.0f);
-    const float weight = negated ? 0.5f : 1.0f;
+    const int passes = negated ? 2 : 1;
+    const float weight = 1.0f / passes;
     for (size_t w = 0; w < n; ++w) {
-      for (const float sign : {1.0f, -1.0f}) {
-        if (sign < 0 && !negated) break;
+      for (int pass = 0; pass < passes; ++pass) {
+        const float sign = pass == 0 ? 1.0f : -1.0f;
         engine::InferRequest r;
         r.model = model;
         r.input.shape = {1, static_cast<int64_t>(window)};
