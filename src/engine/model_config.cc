@@ -34,6 +34,13 @@ Status ParseInput(const json& j, InputSpec* in, const std::string& where) {
   SEGHUB_RETURN_IF_ERROR(Get(j, "std", &in->std, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "normalize", &in->normalize, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "invert", &in->invert, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "flips", &in->flips, where));
+  if (in->flips != 1 && in->flips != 2 && in->flips != 4) {
+    return InvalidArgument(where + ": input.flips must be 1, 2 or 4");
+  }
+  if (in->flips != 1 && in->resize != "tile") {
+    return InvalidArgument(where + ": input.flips needs input.resize 'tile'");
+  }
   if (in->normalize != "auto" && in->normalize != "percentile") {
     return InvalidArgument(where + ": input.normalize must be auto or percentile");
   }
@@ -219,7 +226,8 @@ nlohmann::json ModelConfigToJson(const ModelConfig& c) {
                 {"mean", c.input.mean},
                 {"std", c.input.std},
                 {"normalize", c.input.normalize},
-                {"invert", c.input.invert}};
+                {"invert", c.input.invert},
+                {"flips", c.input.flips}};
   j["output"] = {{"channels", c.output.channels},
                  {"activation", c.output.activation},
                  {"average_negated", c.output.average_negated}};

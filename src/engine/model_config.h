@@ -35,6 +35,10 @@ struct InputSpec {
   // field, H&E) so objects are bright; "none" keeps them as they are.
   std::string normalize = "auto";
   std::string invert = "none";
+  // Test-time augmentation ("tile" only): every tile also runs mirrored and the outputs are
+  // averaged after mirroring them back. 1 = off, 2 = plus the 180-degree rotation (both axes),
+  // 4 = plus each axis alone. Costs that many times the compute.
+  int flips = 1;
 };
 
 struct OutputSpec {

@@ -23,10 +23,9 @@ struct Example {
   std::vector<signals::PulseInfo> pulses;
 };
 
-Result<Example> MakeExample(size_t length, uint64_t seed,
-                            signals::SyntheticOptions::LabelBasis labels) {
+Result<Example> MakeExample(size_t length, uint64_t seed, const PdGenerator& generator) {
   SEGHUB_ASSIGN_OR_RETURN(signals::SyntheticSignal s,
-                          signals::GenerateSynthetic(PdSyntheticOptions(length, seed, labels)));
+                          signals::GenerateSynthetic(PdSyntheticOptions(length, seed, generator)));
   Example e;
   SEGHUB_ASSIGN_OR_RETURN(e.filtered, signals::Preprocess(s.signal));
   e.labels = std::move(s.labels);
@@ -74,7 +73,7 @@ Result<double> TrainEpoch(NetworkSpec* net, torch::optim::Adam* optimizer, const
   std::vector<Example> examples;
   for (int i = 0; i < o.signals_per_epoch; ++i) {
     const uint64_t seed = 1 + static_cast<uint64_t>(epoch) * o.signals_per_epoch + i;
-    SEGHUB_ASSIGN_OR_RETURN(Example e, MakeExample(o.train_length, seed, o.labels));
+    SEGHUB_ASSIGN_OR_RETURN(Example e, MakeExample(o.train_length, seed, o.generator));
     examples.push_back(std::move(e));
   }
   std::mt19937_64 rng(static_cast<uint64_t>(epoch) * 7919 + 17);
@@ -123,22 +122,28 @@ std::map<std::string, std::string> Metadata(const PdTrainOptions& o, int epoch, 
           {"base_width", std::to_string(o.base_width)},
           {"epoch", std::to_string(epoch)},
           {"val_f1", std::to_string(f1)},
-          {"labels",
-           o.labels == signals::SyntheticOptions::LabelBasis::kFiltered ? "filtered" : "envelope"},
+          {"labels", o.generator.labels == signals::SyntheticOptions::LabelBasis::kFiltered
+                         ? "filtered"
+                         : "envelope"},
+          {"pulses", o.generator.legacy_pulses ? "legacy" : "default"},
           {"trainer", "seghub train --task pd"}};
 }
 
 }  // namespace
 
 signals::SyntheticOptions PdSyntheticOptions(size_t length, uint64_t seed,
-                                             signals::SyntheticOptions::LabelBasis labels) {
+                                             const PdGenerator& generator) {
   signals::SyntheticOptions o;
   o.length = length;
   o.seed = seed;
   // Pulse density of the short signals: up to one pulse per 4096 samples.
   o.max_pulses = std::max<size_t>(1, std::min<size_t>(8, length / 4096));
   o.min_pulses = 1;
-  o.label_basis = labels;
+  o.label_basis = generator.labels;
+  if (generator.legacy_pulses) {
+    o.max_decay_samples = 30.0;
+    o.rise_per_decay = 0.3;
+  }
   return o;
 }
 
@@ -222,6 +227,7 @@ PdEvalError DescribeError(const Example& e, const std::vector<double>& prob, con
       err.kind = p.kind == signals::PulseKind::kDampedOscillation ? "oscillation" : "exponential";
       err.decay_samples = p.decay_samples;
       err.period_samples = p.period_samples;
+      err.rise_samples = p.rise_samples;
       break;
     }
   }
@@ -240,7 +246,7 @@ Result<PdEvalResult> EvaluatePd(NetworkSpec* net, const PdEvalOptions& o) {
   region_options.min_length = o.min_length;
   region_options.min_snr = o.min_snr;
   for (int s = 0; s < o.signals; ++s) {
-    SEGHUB_ASSIGN_OR_RETURN(Example e, MakeExample(o.length, o.seed_base + s, o.labels));
+    SEGHUB_ASSIGN_OR_RETURN(Example e, MakeExample(o.length, o.seed_base + s, o.generator));
     SEGHUB_ASSIGN_OR_RETURN(auto starts,
                             signals::MakeWindows(e.filtered.size(), o.window, o.overlap));
     std::vector<float> batch = signals::ExtractWindowBatch(e.filtered, starts, o.window);
@@ -333,7 +339,7 @@ Result<nlohmann::json> TrainPd(const PdTrainOptions& o) {
   eval.signals = o.val_signals;
   eval.length = o.val_length;
   eval.window = o.window;
-  eval.labels = o.labels;
+  eval.generator = o.generator;
   eval.min_peak_amplitude = o.val_min_amplitude;
   eval.min_length = o.val_min_length;
   eval.average_negated = o.val_average_negated;

@@ -33,6 +33,16 @@ namespace seghub::models {
 
 inline constexpr uint64_t kPdValidationSeedBase = 1'000'000'000;
 
+// How the synthetic signals are drawn, beyond their length and seed.
+struct PdGenerator {
+  // What a labelled pulse spans: its raw envelope (the shipped model's labels) or its extent
+  // after the pipeline's high-pass (what the network can see).
+  signals::SyntheticOptions::LabelBasis labels = signals::SyntheticOptions::LabelBasis::kEnvelope;
+  // The first generator's pulses (decay tau 3-30 samples, rise ceil(0.3 tau)) instead of the
+  // defaults fitted to the real recording (signals::SyntheticOptions); reproduces older figures.
+  bool legacy_pulses = false;
+};
+
 struct PdEpochReport {
   int epoch = 0;  // 1-based
   int epochs = 0;
@@ -61,9 +71,7 @@ struct PdTrainOptions {
   int val_signals = 32;
   size_t val_length = 65536;
   double time_budget_s = 0.0;  // > 0: stop after the epoch that exceeds it
-  // What a labelled pulse spans: its raw envelope (the shipped model's labels) or its extent
-  // after the pipeline's high-pass (what the network can see). Validation uses the same.
-  signals::SyntheticOptions::LabelBasis labels = signals::SyntheticOptions::LabelBasis::kEnvelope;
+  PdGenerator generator;       // training and validation signals alike
   std::filesystem::path out_dir;
   bool resume = false;
   std::filesystem::path init_weights;  // fine-tune from these (ignored when resuming)
@@ -93,7 +101,7 @@ struct PdEvalOptions {
   size_t min_length = 1;
   double iou_threshold = 0.5;
   int batch_size = 64;  // windows per forward
-  signals::SyntheticOptions::LabelBasis labels = signals::SyntheticOptions::LabelBasis::kEnvelope;
+  PdGenerator generator;
   bool list_errors = false;  // fill PdEvalResult::errors
   // As model.json output.average_negated: also run every window negated and average the two
   // probabilities.
@@ -107,10 +115,12 @@ struct PdEvalError {
   size_t start = 0, end = 0;
   double peak_filtered = 0.0;    // max |filtered| over [start, end)
   double max_probability = 0.0;  // max stitched probability over [start, end)
-  // Missed pulses: the generator's parameters (kind, decay tau, oscillation period in samples).
+  // Missed pulses: the generator's parameters (kind, decay tau, oscillation period, rise in
+  // samples).
   std::string kind;
   double decay_samples = 0.0;
   double period_samples = 0.0;
+  size_t rise_samples = 0;
 };
 
 struct PdEvalResult {
@@ -130,8 +140,7 @@ struct PdEvalResult {
 
 // The synthetic signal options used for training and evaluation (40 MS/s, given length).
 signals::SyntheticOptions PdSyntheticOptions(size_t length, uint64_t seed,
-                                             signals::SyntheticOptions::LabelBasis labels =
-                                                 signals::SyntheticOptions::LabelBasis::kEnvelope);
+                                             const PdGenerator& generator = {});
 
 // Evaluates `net` (eval mode, no grad) on held-out synthetic signals.
 Result<PdEvalResult> EvaluatePd(NetworkSpec* net, const PdEvalOptions& options);

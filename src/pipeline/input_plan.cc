@@ -63,6 +63,7 @@ Result<InputPlan> InputPlan::Create(const cv::Mat& pixels, const engine::ModelCo
     plan.tiling_.tile_size = static_cast<int>(in.tile);
     plan.tiling_.overlap = static_cast<int>(in.tile_overlap);
     SEGHUB_ASSIGN_OR_RETURN(plan.items_, imaging::PlanTiles(plan.image_size_, plan.tiling_));
+    plan.flips_ = static_cast<size_t>(std::max(1, in.flips));
   } else {
     plan.mode_ = InputMode::kWhole;
     plan.items_ = {whole};
@@ -83,8 +84,14 @@ Result<cv::Mat> InputPlan::UnitRegion(const cv::Rect& rect, cv::Size out_size) c
   return unit;
 }
 
+int InputPlan::flip_code(size_t index) const {
+  // cv::flip codes: -1 both axes, 0 around the x axis (vertical), 1 around the y axis.
+  static constexpr int kCodes[] = {2, -1, 0, 1};
+  return kCodes[index % flips_];
+}
+
 Result<engine::Tensor> InputPlan::MakeInput(size_t index) const {
-  if (index >= items_.size()) return OutOfRange("input index out of range");
+  if (index >= size()) return OutOfRange("input index out of range");
   if (source_.empty()) return FailedPrecondition("the source image was already released");
   const engine::InputSpec& in = config_.input;
   const int c = in.channels;
@@ -101,7 +108,8 @@ Result<engine::Tensor> InputPlan::MakeInput(size_t index) const {
     cv::Size out = mode_ == InputMode::kTile ? cv::Size(tiling_.tile_size, tiling_.tile_size)
                                              : cv::Size(RoundUp(source_.cols, kWholeMultiple),
                                                         RoundUp(source_.rows, kWholeMultiple));
-    SEGHUB_ASSIGN_OR_RETURN(cv::Mat unit, UnitRegion(items_[index], out));
+    SEGHUB_ASSIGN_OR_RETURN(cv::Mat unit, UnitRegion(region(index), out));
+    if (const int code = flip_code(index); code != 2) cv::flip(unit, unit, code);
     SEGHUB_ASSIGN_OR_RETURN(
         imaging::PlanarImage p,
         imaging::NormalizeToPlanar(unit, MeanOrZero(in.mean, c), StdOrOne(in.std, c)));
@@ -139,7 +147,8 @@ Status OutputAssembler::Add(const InputPlan& plan, size_t index, const engine::T
       m = m.clone();
       if (sigmoid) SigmoidInPlace(&m);
       if (plan.mode() == InputMode::kTile) {
-        SEGHUB_RETURN_IF_ERROR(blender_->Add(plan.items()[index], m));
+        if (const int code = plan.flip_code(index); code != 2) cv::flip(m, m, code);
+        SEGHUB_RETURN_IF_ERROR(blender_->Add(plan.region(index), m));
       } else {
         cv::Size s = plan.image_size();
         if (h < s.height || w < s.width) return Internal("model output smaller than its input");

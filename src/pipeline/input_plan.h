@@ -5,6 +5,8 @@
 //              input; the output plane is resized back (bilinear) to the original size.
 //   "tile"     tiles of input.tile px overlapping by input.tile_overlap; each tile is an input;
 //              outputs are blended with raised-cosine weights so no seam shows (imaging/tiling.h).
+//              input.flips > 1 adds mirrored copies of every tile (input index = tile * flips +
+//              variant); their outputs are mirrored back and blended like overlaps.
 //              Large images never exist as one float tensor: tiles are cut from the source on
 //              demand, so an 8,000 x 8,000 image costs its 8-bit pixels plus a few tiles.
 //   "none"     the whole image, padded by reflection to a multiple of 32, as one input.
@@ -41,10 +43,12 @@ class InputPlan {
 
   InputMode mode() const { return mode_; }
   cv::Size image_size() const { return image_size_; }
-  size_t size() const { return items_.size(); }  // number of model inputs
+  size_t size() const { return items_.size() * flips_; }  // number of model inputs
   // Model input `index` as a [C, H, W] tensor. Pure; thread-safe.
   Result<engine::Tensor> MakeInput(size_t index) const;
-  const std::vector<cv::Rect>& items() const { return items_; }
+  // Image region of model input `index`, and the cv::flip code that mirrors it (2 = none).
+  const cv::Rect& region(size_t index) const { return items_[index / flips_]; }
+  int flip_code(size_t index) const;
   const engine::ModelConfig& config() const { return config_; }
   imaging::TilingOptions tiling() const { return tiling_; }
   // Releases the source pixels once every input has been made.
@@ -60,7 +64,8 @@ class InputPlan {
   cv::Mat source_;  // channel-adapted source pixels (original depth)
   cv::Size image_size_;
   imaging::TilingOptions tiling_;
-  std::vector<cv::Rect> items_;  // image region of each input
+  std::vector<cv::Rect> items_;  // image region of each tile (or the one input)
+  size_t flips_ = 1;             // model inputs per item (input.flips)
   imaging::UnitMapping unit_;    // source values to [0,1] (whole image, so tiles agree)
 };
 

@@ -45,12 +45,18 @@ struct Shape {
   size_t render_tail = 0;  // samples after the peak that are rendered
 };
 
-Shape PulseShape(double tau, double label_fraction) {
+Shape PulseShape(double tau, size_t rise, double label_fraction) {
   Shape s;
-  s.rise = std::max<size_t>(1, static_cast<size_t>(std::ceil(0.3 * tau)));
+  s.rise = std::max<size_t>(1, rise);
   s.label_tail = static_cast<size_t>(std::ceil(tau * std::log(1.0 / label_fraction)));
   s.render_tail = static_cast<size_t>(std::ceil(tau * std::log(1.0 / kRenderFraction)));
   return s;
+}
+
+// The legacy rule's rise for decay tau; 0 when rise is drawn on its own.
+size_t RiseOf(const SyntheticOptions& o, double tau) {
+  if (o.rise_per_decay <= 0.0) return 0;
+  return std::max<size_t>(1, static_cast<size_t>(std::ceil(o.rise_per_decay * tau)));
 }
 
 Status Validate(const SyntheticOptions& o) {
@@ -71,7 +77,12 @@ Status Validate(const SyntheticOptions& o) {
   if (o.interferer_min_freq < 0.0 || o.interferer_max_freq > 0.5) {
     return InvalidArgument("interferer frequencies must be within [0, 0.5] of the sample rate");
   }
-  const Shape widest = PulseShape(o.max_decay_samples, o.label_fraction);
+  if (o.min_rise_samples > o.max_rise_samples || o.rise_per_decay < 0.0) {
+    return InvalidArgument("synthetic pulse rise range must have min <= max (rise_per_decay >= 0)");
+  }
+  const Shape widest =
+      PulseShape(o.max_decay_samples, std::max(o.max_rise_samples, RiseOf(o, o.max_decay_samples)),
+                 o.label_fraction);
   const size_t footprint = widest.rise + widest.render_tail + 1;
   if (o.max_pulses > 0 && o.length / o.max_pulses < footprint + 2) {
     return InvalidArgument("a signal of " + std::to_string(o.length) + " samples cannot hold " +
@@ -111,7 +122,9 @@ PulseInfo AddPulse(const SyntheticOptions& o, Rng& rng, size_t slot_lo, size_t s
   }
   p.amplitude = rng.Uniform(o.min_pulse_amplitude, o.max_pulse_amplitude);
   if (rng.Uniform() < 0.5) p.amplitude = -p.amplitude;
-  const Shape s = PulseShape(p.decay_samples, o.label_fraction);
+  p.rise_samples = o.rise_per_decay > 0.0 ? RiseOf(o, p.decay_samples)
+                                          : rng.Index(o.min_rise_samples, o.max_rise_samples);
+  const Shape s = PulseShape(p.decay_samples, p.rise_samples, o.label_fraction);
   const size_t footprint = s.rise + s.render_tail;
   p.start = rng.Index(slot_lo, slot_hi - footprint - 1);
   p.peak_index = p.start + s.rise - 1;
@@ -137,7 +150,7 @@ PulseInfo AddPulse(const SyntheticOptions& o, Rng& rng, size_t slot_lo, size_t s
 // The pulse alone (rendered as AddPulse does), with margins for the zero-phase filter.
 std::vector<double> RenderAlone(const SyntheticOptions& o, const PulseInfo& p, size_t margin,
                                 size_t* offset) {
-  const Shape s = PulseShape(p.decay_samples, o.label_fraction);
+  const Shape s = PulseShape(p.decay_samples, p.rise_samples, o.label_fraction);
   const size_t footprint = s.rise + s.render_tail;
   *offset = p.start >= margin ? p.start - margin : 0;
   std::vector<double> x(p.start - *offset + footprint + margin, 0.0);

@@ -44,8 +44,18 @@ struct SyntheticOptions {
   double min_pulse_amplitude = 20000.0;
   double max_pulse_amplitude = 150000.0;
   double oscillatory_fraction = 0.5;  // probability that a pulse is a damped oscillation
-  double min_decay_samples = 3.0;     // decay time constant tau, in samples
-  double max_decay_samples = 30.0;
+  // Decay time constant tau and rise (first sample to peak), in samples. The defaults cover the
+  // pulses of the real recording ../shared/data/pd/test_dataa.npy: scripts/pd_pulse_shapes.py
+  // finds 15 of its 18 regions rising in 1-4 samples (the other three are weak, 6-12) with tau
+  // 1.4-7.0 (median 6.3), and the slowest decay allowed is about twice the slowest seen.
+  // rise_per_decay > 0 restores the first generator's rule, rise = ceil(rise_per_decay * tau), with
+  // tau up to 30: slow-rising pulses that the 0.4-Nyquist high-pass all but erases (kept to
+  // reproduce older figures).
+  double min_decay_samples = 3.0;
+  double max_decay_samples = 12.0;
+  size_t min_rise_samples = 1;
+  size_t max_rise_samples = 4;
+  double rise_per_decay = 0.0;
   double min_period_samples = 3.0;  // oscillation period of oscillatory pulses (>2: Nyquist)
   double max_period_samples = 12.0;
   double label_fraction = 0.05;
@@ -63,8 +73,9 @@ struct PulseInfo {
   PulseKind kind = PulseKind::kDampedExponential;
   size_t start = 0;  // label extent [start, end)
   size_t end = 0;
-  size_t peak_index = 0;   // where the envelope peaks
-  double amplitude = 0.0;  // signed envelope peak
+  size_t peak_index = 0;    // where the envelope peaks
+  size_t rise_samples = 1;  // start to peak_index inclusive
+  double amplitude = 0.0;   // signed envelope peak
   double decay_samples = 0.0;
   double period_samples = 0.0;  // 0 for exponential pulses
 };

@@ -49,7 +49,7 @@ int Evaluate(const TrainArgs& args) {
   eval.length = args.pd.val_length;
   eval.window = args.pd.window;
   eval.min_peak_amplitude = args.min_amplitude;
-  eval.labels = args.pd.labels;
+  eval.generator = args.pd.generator;
   auto r = models::EvaluatePd(&*net, eval);
   if (!r.ok()) {
     std::cerr << "error: " << r.status().ToString() << "\n";
@@ -67,6 +67,7 @@ int Evaluate(const TrainArgs& args) {
                       {"min_snr", eval.min_snr},
                       {"average_negated", eval.average_negated},
                       {"labels", args.labels},
+                      {"legacy_pulses", eval.generator.legacy_pulses},
                       {"true_positives", r->true_positives},
                       {"false_positives", r->false_positives},
                       {"false_negatives", r->false_negatives},
@@ -87,7 +88,8 @@ int Evaluate(const TrainArgs& args) {
                         {"max_probability", e.max_probability},
                         {"kind", e.kind},
                         {"decay_samples", e.decay_samples},
-                        {"period_samples", e.period_samples}});
+                        {"period_samples", e.period_samples},
+                        {"rise_samples", e.rise_samples}});
     }
     j["errors"] = std::move(errors);
   }
@@ -175,12 +177,16 @@ void AddTrainCommand(CLI::App& app) {
                   "PD pulse labels: envelope (raw pulse envelope) or filtered (its extent after "
                   "the high-pass)")
       ->check(CLI::IsMember({"envelope", "filtered"}));
+  cmd->add_flag("--legacy-pulses", args->pd.generator.legacy_pulses,
+                "pd: the first synthetic generator's pulses (decay up to 30 samples, rise 0.3 x "
+                "decay) instead of the defaults fitted to the real recording");
   auto seg = AddSegmentationTrainOptions(cmd);
   cmd->callback([args, seg, cmd] {
     args->pd.lr_schedule =
         args->lr_schedule == "cosine" ? models::LrSchedule::kCosine : models::LrSchedule::kConstant;
-    args->pd.labels = args->labels == "filtered" ? signals::SyntheticOptions::LabelBasis::kFiltered
-                                                 : signals::SyntheticOptions::LabelBasis::kEnvelope;
+    args->pd.generator.labels = args->labels == "filtered"
+                                    ? signals::SyntheticOptions::LabelBasis::kFiltered
+                                    : signals::SyntheticOptions::LabelBasis::kEnvelope;
     args->pd.init_weights = InitWeights(*seg);
     args->pd.val_min_amplitude = args->min_amplitude;
     args->pd.val_min_length = args->eval.min_length;

@@ -42,6 +42,27 @@ TEST(ModelConfigTest, InputNormalisationAndPolarity) {
   EXPECT_FALSE(stretch.ok());
 }
 
+TEST(ModelConfigTest, TestTimeFlipsNeedTiles) {
+  auto tiled = ParseModelConfig(nlohmann::json::parse(R"({
+    "input": {"resize": "tile", "tile": 256, "tile_overlap": 32, "flips": 4}})"),
+                                "/m/nuclei");
+  ASSERT_TRUE(tiled.ok()) << tiled.status().ToString();
+  EXPECT_EQ(tiled->input.flips, 4);
+  auto round_trip = ParseModelConfig(ModelConfigToJson(*tiled), "/m/nuclei");
+  ASSERT_TRUE(round_trip.ok());
+  EXPECT_EQ(round_trip->input.flips, 4);
+  EXPECT_EQ(ParseModelConfig(nlohmann::json::parse("{}"), "/m/x")->input.flips, 1);
+  auto three = ParseModelConfig(nlohmann::json::parse(R"({
+    "input": {"resize": "tile", "tile": 256, "flips": 3}})"),
+                                "/m/x");
+  ASSERT_FALSE(three.ok());
+  EXPECT_NE(three.status().message().find("input.flips"), std::string::npos);
+  auto stretch = ParseModelConfig(
+      nlohmann::json::parse(R"({"input": {"size": [64, 64], "resize": "stretch", "flips": 2}})"),
+      "/m/x");
+  EXPECT_FALSE(stretch.ok());
+}
+
 TEST(ModelConfigTest, SignalRegionPostprocessing) {
   auto defaults =
       ParseModelConfig(nlohmann::json::parse(R"({"task": "signal-segmentation"})"), "/m/pd");

@@ -153,7 +153,7 @@ TEST(SyntheticTest, RealisticDefaultsStayWithinTheClipRange) {
 
 TEST(SyntheticTest, RejectsInconsistentOptions) {
   SyntheticOptions o;
-  o.length = 500;  // cannot hold 8 pulses of ~280 samples
+  o.length = 500;  // cannot hold 8 pulses of up to 116 samples
   auto s = GenerateSynthetic(o);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
@@ -167,6 +167,54 @@ TEST(SyntheticTest, RejectsInconsistentOptions) {
   o = SyntheticOptions();
   o.length = 0;
   EXPECT_FALSE(GenerateSynthetic(o).ok());
+  o = SyntheticOptions();
+  o.min_rise_samples = 5;  // above max_rise_samples
+  EXPECT_FALSE(GenerateSynthetic(o).ok());
+}
+
+// Real PD pulses rise within a few samples however slowly they decay, so the rise is drawn on
+// its own: every rise in range, slow pulses rising fast as well as slowly.
+TEST(SyntheticTest, RiseIsDrawnIndependentlyOfDecay) {
+  std::set<size_t> rises, slow_rises;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    const SyntheticOptions o = PulsesOnly(seed);
+    auto s = GenerateSynthetic(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    for (const PulseInfo& p : s->pulses) {
+      ASSERT_GE(p.rise_samples, o.min_rise_samples);
+      ASSERT_LE(p.rise_samples, o.max_rise_samples);
+      ASSERT_EQ(p.peak_index - p.start + 1, p.rise_samples);
+      EXPECT_LE(p.decay_samples, o.max_decay_samples);
+      // The rise is linear: the first sample is 1/rise of the peak.
+      if (p.kind == PulseKind::kDampedExponential) {
+        EXPECT_NEAR(s->signal[p.start], p.amplitude / static_cast<double>(p.rise_samples),
+                    1e-9 * std::abs(p.amplitude));
+      }
+      rises.insert(p.rise_samples);
+      if (p.decay_samples > 9.0) slow_rises.insert(p.rise_samples);
+    }
+  }
+  EXPECT_EQ(rises.size(), 4u);  // 1, 2, 3 and 4 all occur
+  EXPECT_GE(slow_rises.size(), 3u);
+  EXPECT_TRUE(slow_rises.count(1));
+}
+
+// rise_per_decay restores the first generator: rise = ceil(0.3 tau), slow pulses rising slowly.
+TEST(SyntheticTest, LegacyRiseFollowsDecay) {
+  size_t slow = 0;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    SyntheticOptions o = PulsesOnly(seed);
+    o.max_decay_samples = 30.0;
+    o.rise_per_decay = 0.3;
+    auto s = GenerateSynthetic(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    for (const PulseInfo& p : s->pulses) {
+      EXPECT_EQ(p.rise_samples, static_cast<size_t>(std::ceil(0.3 * p.decay_samples)));
+      ASSERT_EQ(p.peak_index - p.start + 1, p.rise_samples);
+      if (p.rise_samples > 4) ++slow;
+    }
+  }
+  EXPECT_GT(slow, 0u);
 }
 
 }  // namespace

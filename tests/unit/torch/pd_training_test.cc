@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 namespace seghub::models {
@@ -85,6 +86,37 @@ TEST(PdTrainingTest, EvaluationListsErrorsAndMinSnrSetsPulsesAside) {
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->true_positives + none->false_positives + none->false_negatives, 0);
   EXPECT_TRUE(none->errors.empty());
+}
+
+// The generator settings: defaults fitted to the real recording, or the first generator's slow
+// pulses, which reproduce the older figures; listed misses carry the rise that was drawn.
+TEST(PdTrainingTest, GeneratorChoosesPulseShapes) {
+  const signals::SyntheticOptions fitted = PdSyntheticOptions(8192, 7);
+  EXPECT_EQ(fitted.rise_per_decay, 0.0);
+  EXPECT_EQ(fitted.max_decay_samples, signals::SyntheticOptions().max_decay_samples);
+  PdGenerator legacy;
+  legacy.legacy_pulses = true;
+  const signals::SyntheticOptions slow = PdSyntheticOptions(8192, 7, legacy);
+  EXPECT_EQ(slow.rise_per_decay, 0.3);
+  EXPECT_EQ(slow.max_decay_samples, 30.0);
+  EXPECT_EQ(slow.seed, 7u);
+
+  auto net = BuildNetwork("unet1d", {{"base_width", 2}});
+  ASSERT_TRUE(net.ok());
+  PdEvalOptions eval;
+  eval.signals = 2;
+  eval.length = 8192;
+  eval.list_errors = true;
+  eval.generator = legacy;
+  auto r = EvaluatePd(&*net, eval);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  int missed = 0;
+  for (const PdEvalError& e : r->errors) {
+    if (!e.missed) continue;
+    ++missed;
+    EXPECT_EQ(e.rise_samples, static_cast<size_t>(std::ceil(0.3 * e.decay_samples)));
+  }
+  EXPECT_GT(missed, 0);  // an untrained network misses pulses
 }
 
 TEST(PdTrainingTest, CosineScheduleIsRecordedPerEpoch) {
