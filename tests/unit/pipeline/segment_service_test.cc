@@ -57,6 +57,13 @@ class SegmentServiceTest : public ::testing::Test {
                "arch_params": {"scale": -1.0, "offset": 0.0)"
                                                << extra << R"(}, "input": )" << input << "}";
   }
+  // `img` through `model`, keeping the probability map.
+  Result<SegmentResult> SegmentKeepingMap(const cv::Mat& img, const std::string& model) {
+    SegmentRequest req;
+    req.keep_image = true;
+    req.model = model;
+    return service_->SegmentSync(Png(img), req);
+  }
   SegmentService& Start(const std::string& default_model = "stretch") {
     engine::EngineOptions o;
     o.model_dir = root_;
@@ -134,15 +141,11 @@ TEST_F(SegmentServiceTest, RingKeepsItsHoleUnlessHolesAreOff) {
 TEST_F(SegmentServiceTest, TiledMaskEqualsWholeMask) {
   AddModel("tile", kTile);
   AddModel("whole", kWhole);
-  SegmentService& s = Start();
+  Start();
   cv::Mat img = Disc({530, 410}, {260, 200}, 150, 40);
   cv::circle(img, {40, 40}, 25, cv::Scalar(40), cv::FILLED);  // crosses tile borders
-  SegmentRequest req;
-  req.keep_image = true;
-  req.model = "tile";
-  auto tiled = s.SegmentSync(Png(img), req);
-  req.model = "whole";
-  auto whole = s.SegmentSync(Png(img), req);
+  auto tiled = SegmentKeepingMap(img, "tile");
+  auto whole = SegmentKeepingMap(img, "whole");
   ASSERT_TRUE(tiled.ok()) << tiled.status().ToString();
   ASSERT_TRUE(whole.ok()) << whole.status().ToString();
   EXPECT_GT(tiled->model_inputs, 4);
@@ -161,15 +164,11 @@ TEST_F(SegmentServiceTest, TileFlipsAreMirroredBack) {
   AddModel("tile4", R"({"channels": 3, "resize": "tile", "tile": 128, "tile_overlap": 32,
                         "flips": 4, "mean": [0.485, 0.456, 0.406],
                         "std": [0.229, 0.224, 0.225]})");
-  SegmentService& s = Start();
+  Start();
   cv::Mat img = Disc({300, 220}, {90, 70}, 45);
   cv::circle(img, {240, 170}, 20, cv::Scalar(40), cv::FILLED);
-  SegmentRequest req;
-  req.keep_image = true;
-  req.model = "tile";
-  auto plain = s.SegmentSync(Png(img), req);
-  req.model = "tile4";
-  auto flipped = s.SegmentSync(Png(img), req);
+  auto plain = SegmentKeepingMap(img, "tile");
+  auto flipped = SegmentKeepingMap(img, "tile4");
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
   ASSERT_TRUE(flipped.ok()) << flipped.status().ToString();
   EXPECT_EQ(flipped->model_inputs, 4 * plain->model_inputs);
