@@ -53,6 +53,20 @@ Shape PulseShape(double tau, size_t rise, double label_fraction) {
   return s;
 }
 
+// Sample t (0 = p.start) of pulse p: a linear rise to the peak, then exponential decay, times a
+// cosine for oscillations (cos(0) = 1 at the peak, so the signed peak is exactly `amplitude`).
+double PulseSample(const PulseInfo& p, const Shape& s, size_t t) {
+  const size_t i = p.start + t;
+  double v = i <= p.peak_index
+                 ? p.amplitude * static_cast<double>(t + 1) / static_cast<double>(s.rise)
+                 : p.amplitude * std::exp(-static_cast<double>(i - p.peak_index) / p.decay_samples);
+  if (p.kind == PulseKind::kDampedOscillation) {
+    const double k = static_cast<double>(i) - static_cast<double>(p.peak_index);
+    v *= std::cos(2.0 * std::numbers::pi * k / p.period_samples);
+  }
+  return v;
+}
+
 // The legacy rule's rise for decay tau; 0 when rise is drawn on its own.
 size_t RiseOf(const SyntheticOptions& o, double tau) {
   if (o.rise_per_decay <= 0.0) return 0;
@@ -77,8 +91,9 @@ Status Validate(const SyntheticOptions& o) {
   if (o.interferer_min_freq < 0.0 || o.interferer_max_freq > 0.5) {
     return InvalidArgument("interferer frequencies must be within [0, 0.5] of the sample rate");
   }
-  if (o.min_rise_samples > o.max_rise_samples || o.rise_per_decay < 0.0) {
-    return InvalidArgument("synthetic pulse rise range must have min <= max (rise_per_decay >= 0)");
+  if (o.min_rise_samples < 1 || o.min_rise_samples > o.max_rise_samples || o.rise_per_decay < 0.0) {
+    return InvalidArgument(
+        "synthetic pulse rise must be 1 <= min <= max samples (and rise_per_decay >= 0)");
   }
   const Shape widest =
       PulseShape(o.max_decay_samples, std::max(o.max_rise_samples, RiseOf(o, o.max_decay_samples)),
@@ -129,21 +144,7 @@ PulseInfo AddPulse(const SyntheticOptions& o, Rng& rng, size_t slot_lo, size_t s
   p.start = rng.Index(slot_lo, slot_hi - footprint - 1);
   p.peak_index = p.start + s.rise - 1;
   p.end = p.peak_index + s.label_tail;  // kEnvelope extent
-  for (size_t t = 0; t < footprint; ++t) {
-    const size_t i = p.start + t;
-    double v;
-    if (i <= p.peak_index) {
-      v = p.amplitude * static_cast<double>(t + 1) / static_cast<double>(s.rise);
-    } else {
-      v = p.amplitude * std::exp(-static_cast<double>(i - p.peak_index) / p.decay_samples);
-    }
-    if (p.kind == PulseKind::kDampedOscillation) {
-      // cos(0) = 1 at the peak, so the signed peak value is exactly `amplitude`.
-      const double k = static_cast<double>(i) - static_cast<double>(p.peak_index);
-      v *= std::cos(2.0 * std::numbers::pi * k / p.period_samples);
-    }
-    out.signal[i] += v;
-  }
+  for (size_t t = 0; t < footprint; ++t) out.signal[p.start + t] += PulseSample(p, s, t);
   return p;
 }
 
@@ -154,18 +155,7 @@ std::vector<double> RenderAlone(const SyntheticOptions& o, const PulseInfo& p, s
   const size_t footprint = s.rise + s.render_tail;
   *offset = p.start >= margin ? p.start - margin : 0;
   std::vector<double> x(p.start - *offset + footprint + margin, 0.0);
-  for (size_t t = 0; t < footprint; ++t) {
-    const size_t i = p.start + t;
-    double v =
-        i <= p.peak_index
-            ? p.amplitude * static_cast<double>(t + 1) / static_cast<double>(s.rise)
-            : p.amplitude * std::exp(-static_cast<double>(i - p.peak_index) / p.decay_samples);
-    if (p.kind == PulseKind::kDampedOscillation) {
-      const double k = static_cast<double>(i) - static_cast<double>(p.peak_index);
-      v *= std::cos(2.0 * std::numbers::pi * k / p.period_samples);
-    }
-    x[i - *offset] = v;
-  }
+  for (size_t t = 0; t < footprint; ++t) x[p.start + t - *offset] = PulseSample(p, s, t);
   return x;
 }
 

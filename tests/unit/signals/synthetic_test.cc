@@ -170,6 +170,9 @@ TEST(SyntheticTest, RejectsInconsistentOptions) {
   o = SyntheticOptions();
   o.min_rise_samples = 5;  // above max_rise_samples
   EXPECT_FALSE(GenerateSynthetic(o).ok());
+  o = SyntheticOptions();
+  o.min_rise_samples = 0;  // a pulse reaches its peak on its first sample at the earliest
+  EXPECT_FALSE(GenerateSynthetic(o).ok());
 }
 
 // Real PD pulses rise within a few samples however slowly they decay, so the rise is drawn on
