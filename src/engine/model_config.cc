@@ -100,9 +100,19 @@ Status ParsePostprocess(const json& j, PostprocessSpec* p, const std::string& wh
   SEGHUB_RETURN_IF_ERROR(Get(j, "saddle_ratio", &p->saddle_ratio, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "merge_gap", &p->merge_gap, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "min_length", &p->min_length, where));
-  if (p->instances != "none" && p->instances != "watershed") {
-    return InvalidArgument(where + ": postprocess.instances must be none or watershed");
+  SEGHUB_RETURN_IF_ERROR(Get(j, "core_fraction", &p->core_fraction, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "core_threshold", &p->core_threshold, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "min_core_area", &p->min_core_area, where));
+  if (p->instances != "none" && p->instances != "watershed" && p->instances != "cores") {
+    return InvalidArgument(where + ": postprocess.instances must be none, watershed or cores");
   }
+  if (!(p->core_fraction > 0.0 && p->core_fraction < 1.0)) {
+    return InvalidArgument(where + ": postprocess.core_fraction must lie in (0, 1)");
+  }
+  if (!(p->core_threshold > 0.0 && p->core_threshold < 1.0)) {
+    return InvalidArgument(where + ": postprocess.core_threshold must lie in (0, 1)");
+  }
+  if (p->min_core_area < 1) return InvalidArgument(where + ": postprocess.min_core_area >= 1");
   if (p->min_area < 0) return InvalidArgument(where + ": postprocess.min_area must be >= 0");
   if (p->min_distance < 1) return InvalidArgument(where + ": postprocess.min_distance >= 1");
   if (!(p->saddle_ratio >= 0.0 && p->saddle_ratio <= 1.0)) {
@@ -151,6 +161,11 @@ Result<ModelConfig> ParseModelConfig(const json& j, const std::filesystem::path&
   const std::string& act = c.output.activation;
   if (act != "sigmoid" && act != "none" && act != "auto") {
     return InvalidArgument(where + ": output.activation must be sigmoid, none or auto");
+  }
+  if (c.postprocess.instances == "cores" && c.output.channels != 2) {
+    return InvalidArgument(where +
+                           ": postprocess.instances 'cores' needs output.channels 2 (channel 1 "
+                           "holds the cores)");
   }
   if (c.output.average_negated && c.task != "signal-segmentation") {
     return InvalidArgument(where + ": output.average_negated is for signal-segmentation models");
@@ -231,11 +246,16 @@ nlohmann::json ModelConfigToJson(const ModelConfig& c) {
   j["output"] = {{"channels", c.output.channels},
                  {"activation", c.output.activation},
                  {"average_negated", c.output.average_negated}};
-  j["postprocess"] = {
-      {"instances", c.postprocess.instances},       {"min_area", c.postprocess.min_area},
-      {"class_name", c.postprocess.class_name},     {"min_distance", c.postprocess.min_distance},
-      {"saddle_ratio", c.postprocess.saddle_ratio}, {"merge_gap", c.postprocess.merge_gap},
-      {"min_length", c.postprocess.min_length}};
+  j["postprocess"] = {{"instances", c.postprocess.instances},
+                      {"min_area", c.postprocess.min_area},
+                      {"class_name", c.postprocess.class_name},
+                      {"min_distance", c.postprocess.min_distance},
+                      {"saddle_ratio", c.postprocess.saddle_ratio},
+                      {"merge_gap", c.postprocess.merge_gap},
+                      {"min_length", c.postprocess.min_length},
+                      {"core_fraction", c.postprocess.core_fraction},
+                      {"core_threshold", c.postprocess.core_threshold},
+                      {"min_core_area", c.postprocess.min_core_area}};
   j["precision"] = c.precision;
   j["batching"] = {{"max_batch_size", c.batching.max_batch_size},
                    {"preferred_batch_sizes", c.batching.preferred_batch_sizes},

@@ -54,8 +54,17 @@ struct OutputSpec {
 
 // How a segmentation pipeline turns the probability map into objects (see src/pipeline).
 struct PostprocessSpec {
-  std::string instances = "none";  // "none" (connected regions) or "watershed" (split touching)
-  double min_area = 50.0;          // px²; smaller objects are dropped
+  // "none" (connected regions), "watershed" (split touching objects at distance-transform
+  // peaks) or "cores" (output channel 1 is each object's core, learnt: the watershed's seeds;
+  // needs output.channels 2).
+  std::string instances = "none";
+  // cores: the share of an object's inscribed radius its core covers in the training target
+  // (`seghub train` reads it; serving does not need it).
+  double core_fraction = 0.5;
+  // cores: a core is core probability > core_threshold; smaller than min_core_area px, noise.
+  double core_threshold = 0.5;
+  int min_core_area = 4;
+  double min_area = 50.0;  // px²; smaller objects are dropped
   std::string class_name = "spheroid";
   int min_distance = 5;  // watershed: peaks closer than this (px) do not split an object
   // watershed: basins joined by a saddle >= this x the smaller peak distance merge (0 = off).

@@ -10,18 +10,39 @@
 namespace seghub::imaging {
 namespace {
 
-// Markers: plateaus of local distance maxima (merged by connectivity), plus the deepest pixel of
-// every component that received none. Components holding a single marker are labelled whole
-// here: flooding them could only hand every pixel that one label, so the flood only visits
-// components it has to split (on a spheroid photo, usually none). Returns the number of markers.
-int PlaceMarkers(const cv::Mat& foreground, const cv::Mat& dist, const InstanceOptions& o,
-                 cv::Mat* markers) {
+// Markers: plateaus of local distance maxima (merged by connectivity).
+int PeakMarkers(const cv::Mat& foreground, const cv::Mat& dist, const InstanceOptions& o,
+                cv::Mat* markers) {
   cv::Mat dilated;
   const int k = 2 * o.min_distance + 1;
   cv::dilate(dist, dilated, cv::getStructuringElement(cv::MORPH_RECT, {k, k}));
   const cv::Mat peaks = (dist >= dilated) & (dist >= o.min_peak_distance) & foreground;
-  int count = cv::connectedComponents(peaks, *markers, 8, CV_32S) - 1;
+  return cv::connectedComponents(peaks, *markers, 8, CV_32S) - 1;
+}
 
+// Markers: connected cores of at least o.min_core_area px inside the foreground.
+int CoreMarkers(const cv::Mat& foreground, const cv::Mat& cores, const InstanceOptions& o,
+                cv::Mat* markers) {
+  cv::Mat stats, centroids;
+  const int n =
+      cv::connectedComponentsWithStats(cores & foreground, *markers, stats, centroids, 8, CV_32S);
+  std::vector<int> renumber(n, 0);
+  int count = 0;
+  for (int i = 1; i < n; ++i) {
+    if (stats.at<int>(i, cv::CC_STAT_AREA) >= o.min_core_area) renumber[i] = ++count;
+  }
+  for (int y = 0; y < markers->rows; ++y) {
+    int* m = markers->ptr<int>(y);
+    for (int x = 0; x < markers->cols; ++x) m[x] = renumber[m[x]];
+  }
+  return count;
+}
+
+// Gives the deepest pixel of every component without a marker one of its own, so no object is
+// lost. Components holding a single marker are labelled whole here: flooding them could only
+// hand every pixel that one label, so the flood only visits components it has to split (on a
+// spheroid photo, usually none). Returns the number of markers.
+int CompleteMarkers(const cv::Mat& foreground, const cv::Mat& dist, int count, cv::Mat* markers) {
   cv::Mat components;
   const int n = cv::connectedComponents(foreground, components, 8, CV_32S);
   // markers_in is 1 exactly when a component holds one distinct marker (above 1 it counts
@@ -160,12 +181,20 @@ void MergeShallowSaddles(const cv::Mat& dist, double ratio, int count, cv::Mat* 
 
 }  // namespace
 
-Result<cv::Mat> SeparateInstances(const cv::Mat& mask, const InstanceOptions& options) {
-  if (mask.empty() || mask.type() != CV_8UC1) return InvalidArgument("mask must be CV_8UC1");
+namespace {
+
+Status CheckOptions(const InstanceOptions& options) {
   if (options.min_distance < 1) return InvalidArgument("min_distance must be at least 1");
   if (!(options.saddle_ratio >= 0.0 && options.saddle_ratio <= 1.0)) {
     return InvalidArgument("saddle_ratio must lie in [0, 1]");
   }
+  return Status::Ok();
+}
+
+// `mask` CV_8UC1 (checked); `cores` empty (distance peaks seed the flood) or CV_8UC1 of its size.
+Result<cv::Mat> Separate(const cv::Mat& mask, const cv::Mat& cores,
+                         const InstanceOptions& options) {
+  SEGHUB_RETURN_IF_ERROR(CheckOptions(options));
   try {
     cv::Mat labels(mask.size(), CV_32SC1, cv::Scalar(0));
     // Everything outside the foreground's bounding box is background, so working on that box
@@ -176,12 +205,17 @@ Result<cv::Mat> SeparateInstances(const cv::Mat& mask, const InstanceOptions& op
     // The box plus a one-pixel background frame: distances count the outside of the image as
     // background (objects cut by the border still peak inside), and the flood needs no bounds
     // checks. Every step below gives the frame no label.
-    cv::Mat foreground, dist;
-    cv::copyMakeBorder(mask(box) != 0, foreground, 1, 1, 1, 1, cv::BORDER_CONSTANT, cv::Scalar(0));
+    const auto framed = [&](const cv::Mat& m) {
+      cv::Mat out;
+      cv::copyMakeBorder(m(box) != 0, out, 1, 1, 1, 1, cv::BORDER_CONSTANT, cv::Scalar(0));
+      return out;
+    };
+    const cv::Mat foreground = framed(mask);
+    cv::Mat dist, markers;
     cv::distanceTransform(foreground, dist, cv::DIST_L2, cv::DIST_MASK_PRECISE);
-
-    cv::Mat markers;
-    const int count = PlaceMarkers(foreground, dist, options, &markers);
+    int count = cores.empty() ? PeakMarkers(foreground, dist, options, &markers)
+                              : CoreMarkers(foreground, framed(cores), options, &markers);
+    count = CompleteMarkers(foreground, dist, count, &markers);
     if (count == 0) return labels;
     FloodFromMarkers(foreground, dist, &markers);
     if (options.saddle_ratio > 0.0)
@@ -193,12 +227,29 @@ Result<cv::Mat> SeparateInstances(const cv::Mat& mask, const InstanceOptions& op
   }
 }
 
+}  // namespace
+
+Result<cv::Mat> SeparateInstances(const cv::Mat& mask, const InstanceOptions& options) {
+  if (mask.empty() || mask.type() != CV_8UC1) return InvalidArgument("mask must be CV_8UC1");
+  return Separate(mask, cv::Mat(), options);
+}
+
 Result<cv::Mat> SeparateInstancesFromProbabilities(const cv::Mat& probabilities,
                                                    const InstanceOptions& options) {
   if (probabilities.empty() || probabilities.type() != CV_32FC1) {
     return InvalidArgument("probabilities must be a non-empty CV_32FC1 map");
   }
   return SeparateInstances(probabilities > options.threshold, options);
+}
+
+Result<cv::Mat> SeparateInstancesFromCores(const cv::Mat& probabilities, const cv::Mat& cores,
+                                           const InstanceOptions& options) {
+  if (probabilities.empty() || probabilities.type() != CV_32FC1 || cores.type() != CV_32FC1 ||
+      cores.size() != probabilities.size()) {
+    return InvalidArgument("probabilities and cores must be non-empty CV_32FC1 maps of one size");
+  }
+  if (options.min_core_area < 1) return InvalidArgument("min_core_area must be at least 1");
+  return Separate(probabilities > options.threshold, cores > options.core_threshold, options);
 }
 
 }  // namespace seghub::imaging

@@ -5,6 +5,8 @@
 // object. Optionally, neighbouring basins whose shared border (saddle) is nearly as deep as the
 // shallower of their peaks are merged afterwards: an elongated or irregular nucleus has several
 // distance peaks joined by a broad ridge, two touching round nuclei a narrow neck.
+// Alternatively a model's own core map seeds the flood (SeparateInstancesFromCores): one marker per
+// predicted core, which stays apart where touching objects merge in the foreground.
 // Pure functions; thread-safe.
 #ifndef SEGHUB_IMAGING_INSTANCES_H_
 #define SEGHUB_IMAGING_INSTANCES_H_
@@ -26,6 +28,10 @@ struct InstanceOptions {
   // saddle_ratio x the lower of their peak distances (a neck at least that wide, relative to the
   // smaller object's radius). Scale-free, unlike min_distance. Valid range [0, 1].
   double saddle_ratio = 0.0;
+  // Cores: a core is a connected region of core probability > core_threshold inside the
+  // foreground; regions under min_core_area px seed nothing (noise on a seam).
+  float core_threshold = 0.5f;
+  int min_core_area = 4;
 };
 
 // `mask`: CV_8UC1, non-zero = foreground. Returns CV_32SC1 labels, 0 = background, 1..N.
@@ -35,6 +41,13 @@ Result<cv::Mat> SeparateInstances(const cv::Mat& mask, const InstanceOptions& op
 // Same from a CV_32FC1 probability map, thresholded with `>`.
 Result<cv::Mat> SeparateInstancesFromProbabilities(const cv::Mat& probabilities,
                                                    const InstanceOptions& options = {});
+
+// `probabilities` and `cores`: CV_32FC1 maps of one size (foreground and core probability).
+// Markers are the cores, plus the deepest pixel of every foreground component without one; the
+// flood and the optional saddle merge are SeparateInstances'. min_distance and min_peak_distance
+// play no part.
+Result<cv::Mat> SeparateInstancesFromCores(const cv::Mat& probabilities, const cv::Mat& cores,
+                                           const InstanceOptions& options = {});
 
 }  // namespace seghub::imaging
 

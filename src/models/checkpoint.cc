@@ -219,13 +219,15 @@ Result<std::map<std::string, at::Tensor>> ReadTorchCheckpoint(const std::filesys
   return sd;
 }
 
-Status LoadWeightsFile(NetworkSpec* net, const std::filesystem::path& path) {
-  if (HasExtension(path, {".safetensors"})) return LoadSafetensorsWeights(net, path);
-  if (!HasExtension(path, {".pth", ".pt", ".ckpt"})) {
+Status LoadWeightsFile(NetworkSpec* net, const std::filesystem::path& path, bool grow_outputs) {
+  const bool safetensors = HasExtension(path, {".safetensors"});
+  if (!safetensors && !HasExtension(path, {".pth", ".pt", ".ckpt"})) {
     return InvalidArgument("unknown weights format '" + path.extension().string() + "' of " +
                            path.string() + " (expected .safetensors, .pth, .pt or .ckpt)");
   }
-  SEGHUB_ASSIGN_OR_RETURN(auto tensors, ReadTorchCheckpoint(path));
+  SEGHUB_ASSIGN_OR_RETURN(auto tensors,
+                          safetensors ? ReadSafetensorsTensors(path) : ReadTorchCheckpoint(path));
+  if (grow_outputs) GrowOutputs(*net, &tensors);
   Status s = LoadStateDict(net, tensors);
   if (!s.ok()) return Status(s.code(), path.string() + ": " + s.message());
   return s;

@@ -31,8 +31,10 @@ Result<std::map<std::string, at::Tensor>> ReadTorchCheckpoint(const std::filesys
 Result<std::map<std::string, at::Tensor>> StateDictFromPickle(const PyValue& top);
 
 // Loads weights by extension: `.safetensors`, or `.pth`/`.pt`/`.ckpt` (torch.save checkpoint),
-// then LoadStateDict's strict name/shape check. Errors name the file.
-Status LoadWeightsFile(NetworkSpec* net, const std::filesystem::path& path);
+// then LoadStateDict's strict name/shape check (after GrowOutputs when `grow_outputs`). Errors
+// name the file.
+Status LoadWeightsFile(NetworkSpec* net, const std::filesystem::path& path,
+                       bool grow_outputs = false);
 
 }  // namespace seghub::models
 

@@ -234,6 +234,24 @@ Status LoadStateDict(NetworkSpec* net, const std::map<std::string, at::Tensor>& 
   return Status::Ok();
 }
 
+std::vector<std::string> GrowOutputs(const NetworkSpec& net,
+                                     std::map<std::string, at::Tensor>* tensors) {
+  std::vector<std::string> grown;
+  for (const auto& p : net.params) {
+    auto it = tensors->find(p.hub_name);
+    if (it == tensors->end() || it->second.dim() != static_cast<int64_t>(p.shape.size())) continue;
+    const at::Tensor& have = it->second;
+    if (have.dim() == 0 || have.size(0) >= p.shape[0]) continue;
+    bool rest_equal = true;
+    for (int64_t d = 1; d < have.dim(); ++d) rest_equal = rest_equal && have.size(d) == p.shape[d];
+    if (!rest_equal) continue;
+    const at::Tensor current = GetParameter(net, p.hub_name).detach().to(at::kCPU, at::kFloat);
+    it->second = torch::cat({have.to(at::kFloat), current.slice(0, have.size(0))}, 0);
+    grown.push_back(p.hub_name);
+  }
+  return grown;
+}
+
 Result<std::map<std::string, at::Tensor>> ReadSafetensorsTensors(
     const std::filesystem::path& path) {
   SEGHUB_ASSIGN_OR_RETURN(engine::SafetensorsFile file, engine::SafetensorsFile::Read(path));

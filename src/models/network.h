@@ -79,6 +79,13 @@ double FillUniform(uint32_t seed, uint32_t k, uint32_t j);
 // on error no parameter is modified.
 Status LoadStateDict(NetworkSpec* net, const std::map<std::string, at::Tensor>& tensors);
 
+// For every tensor in *tensors whose shape differs from its parameter's only by a smaller first
+// dimension (fewer output channels), appends the parameter's current rows beyond it, so
+// LoadStateDict then keeps what was learnt and the new channels keep their initialisation.
+// Returns the names grown. Other tensors are left for LoadStateDict to judge.
+std::vector<std::string> GrowOutputs(const NetworkSpec& net,
+                                     std::map<std::string, at::Tensor>* tensors);
+
 // Reads a .safetensors file into Hub-name -> CPU tensor (copies; the file buffer is released).
 Result<std::map<std::string, at::Tensor>> ReadSafetensorsTensors(const std::filesystem::path& path);
 Status LoadSafetensorsWeights(NetworkSpec* net, const std::filesystem::path& path);

@@ -40,6 +40,10 @@ Result<CropImage> LoadImage(const CropDataOptions& o, const fs::path& image_path
     return InvalidArgument("labels size differs from image: " + label_path.string());
   }
   SEGHUB_ASSIGN_OR_RETURN(c.target, SeamTarget(labels, o.border_gap));
+  if (o.core_fraction > 0) {
+    SEGHUB_ASSIGN_OR_RETURN(cv::Mat core, CoreTarget(labels, o.core_fraction));
+    cv::merge(std::vector<cv::Mat>{c.target, core}, c.target);
+  }
   c.foreground = labels != 0;
   return c;
 }
@@ -95,9 +99,9 @@ void ToPlanar(const cv::Mat& f, const std::vector<float>& mean, const std::vecto
   }
 }
 
-}  // namespace
-
-Result<cv::Mat> SeamTarget(const cv::Mat& labels_in, int gap) {
+// CV_32S instance ids; a binary mask (one non-zero value) holds none, so its connected components
+// become the instances.
+Result<cv::Mat> InstanceIds(const cv::Mat& labels_in) {
   if (labels_in.empty() || labels_in.channels() != 1) {
     return InvalidArgument("labels must be a single-channel image");
   }
@@ -106,25 +110,64 @@ Result<cv::Mat> SeamTarget(const cv::Mat& labels_in, int gap) {
   double lo = 0, hi = 0;
   cv::minMaxLoc(labels, &lo, &hi);
   if (lo < 0) return InvalidArgument("labels must not be negative");
-  // A binary mask (one non-zero value) holds no instance ids: use connected components.
   if (hi > 0 && cv::countNonZero(labels == hi) == cv::countNonZero(labels)) {
     cv::Mat binary = labels != 0;
     cv::connectedComponents(binary, labels, 8, CV_32S);
   }
-  cv::Mat f, target;
+  return labels;
+}
+
+// CV_8U: labelled pixels within `gap` px (square window) of a different instance.
+cv::Mat Seam(const cv::Mat& labels, int gap) {
+  cv::Mat f;
   labels.convertTo(f, CV_32F);
-  cv::Mat fg = labels != 0;
-  fg.convertTo(target, CV_32F, 1.0 / 255.0);
-  if (gap <= 0) return target;
   const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_RECT, {2 * gap + 1, 2 * gap + 1});
   cv::Mat big = f.clone();
   big.setTo(std::numeric_limits<float>::max(), labels == 0);
   cv::Mat max_near, min_near;
   cv::dilate(f, max_near, kernel);
   cv::erode(big, min_near, kernel);
-  const cv::Mat seam = (labels != 0) & ((max_near > f) | (min_near < f));
-  target.setTo(0.0f, seam);
+  return (labels != 0) & ((max_near > f) | (min_near < f));
+}
+
+}  // namespace
+
+Result<cv::Mat> SeamTarget(const cv::Mat& labels_in, int gap) {
+  SEGHUB_ASSIGN_OR_RETURN(const cv::Mat labels, InstanceIds(labels_in));
+  cv::Mat target;
+  cv::Mat fg = labels != 0;
+  fg.convertTo(target, CV_32F, 1.0 / 255.0);
+  if (gap > 0) target.setTo(0.0f, Seam(labels, gap));
   return target;
+}
+
+Result<cv::Mat> CoreTarget(const cv::Mat& labels_in, double fraction) {
+  if (!(fraction > 0.0 && fraction < 1.0))
+    return InvalidArgument("core fraction must be in (0, 1)");
+  SEGHUB_ASSIGN_OR_RETURN(const cv::Mat labels, InstanceIds(labels_in));
+  // Distances to the background or to a seam pixel: the outside of the pixel's own instance, and
+  // pixels next to another instance are 0, so cores of neighbours cannot touch.
+  cv::Mat inside = (labels != 0) & ~Seam(labels, 1), dist;
+  cv::distanceTransform(inside, dist, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  double max_id = 0;
+  cv::minMaxLoc(labels, nullptr, &max_id);
+  std::vector<float> deepest(static_cast<size_t>(max_id) + 1, 0.0f);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    const float* d = dist.ptr<float>(y);
+    for (int x = 0; x < labels.cols; ++x) deepest[l[x]] = std::max(deepest[l[x]], d[x]);
+  }
+  cv::Mat core(labels.size(), CV_32F, cv::Scalar(0));
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    const float* d = dist.ptr<float>(y);
+    float* c = core.ptr<float>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      const float need = std::max(1.0f, static_cast<float>(fraction) * deepest[l[x]]);
+      if (l[x] != 0 && d[x] >= need) c[x] = 1.0f;
+    }
+  }
+  return core;
 }
 
 Result<CropDataset> CropDataset::Open(const CropDataOptions& o) {
@@ -179,8 +222,12 @@ Status CropDataset::Train(uint64_t index, uint64_t seed, float* x, float* y) con
   Orient(flip, quarter, &t);
   Photometric(&rng, &f);
   ToPlanar(f, options_.mean, options_.std, x);
-  cv::Mat dst(out, out, CV_32F, y);
-  t.copyTo(dst);
+  std::vector<cv::Mat> planes;
+  cv::split(t, planes);
+  for (size_t c = 0; c < planes.size(); ++c) {
+    cv::Mat dst(out, out, CV_32F, y + c * out * out);
+    planes[c].copyTo(dst);
+  }
   return Status::Ok();
 }
 

@@ -9,6 +9,8 @@
 //
 // Target: foreground minus a `border_gap` px seam wherever two instances touch, so the network
 // learns to leave a gap between neighbours and connected components (or a watershed) split them.
+// With core_fraction > 0 a second target channel holds each instance's core (CoreTarget): the
+// seeds of postprocess.instances "cores", which stay apart where touching nuclei merge.
 //
 // Augmentation (training only, in unit space after the mapping): zoom, flips, 90° rotations,
 // gamma, contrast, brightness, blur and noise. Every held-out image (every val_every-th file of a
@@ -38,11 +40,14 @@ struct CropDataOptions {
   bool auto_invert = false;
   std::vector<float> mean, std;  // after the unit mapping; empty = none
   int border_gap = 1;
+  // 0 = one target channel. Else a second one: CoreTarget(labels, core_fraction).
+  double core_fraction = 0.0;
   double min_scale = 0.6, max_scale = 1.6;  // zoom, log-uniform
 };
 
 // One image held in memory: unit-range float pixels (CV_32FC(channels)) and its target
-// (CV_32FC1, 1 = foreground to learn, 0 = background or a seam between instances).
+// (CV_32FC(target channels); channel 0: 1 = foreground to learn, 0 = background or a seam between
+// instances; channel 1, with cores: 1 = core).
 struct CropImage {
   std::string name;
   cv::Mat unit;
@@ -55,13 +60,14 @@ class CropDataset {
   static Result<CropDataset> Open(const CropDataOptions& options);
 
   // Fills x [crop, crop] planes (channels * crop * crop floats, already mean/std-normalised) and
-  // y (crop * crop floats) with training sample `index` of run `seed`.
+  // y (target_channels() planes of crop * crop floats) with training sample `index` of run `seed`.
   Status Train(uint64_t index, uint64_t seed, float* x, float* y) const;
 
   // Held-out images, whole.
   const std::vector<CropImage>& validation() const { return val_; }
   const std::vector<CropImage>& training() const { return train_; }
   const CropDataOptions& options() const { return options_; }
+  int target_channels() const { return options_.core_fraction > 0 ? 2 : 1; }
 
   // `unit` as a [channels, H', W'] float buffer padded to multiples of 32, normalised by
   // mean/std; sets *padded to (H', W').
@@ -75,6 +81,11 @@ class CropDataset {
 // Instance labels (CV_8U/16U/32S, 0 = background; a binary mask is split into connected
 // components) -> CV_32FC1 target with a `gap` px seam where different instances touch.
 Result<cv::Mat> SeamTarget(const cv::Mat& labels, int gap);
+
+// Same labels -> CV_32FC1 cores: 1 where a pixel's distance to the outside of its own instance is
+// at least `fraction` x that instance's largest distance (and at least 1 px), else 0. Every
+// instance keeps a core; cores of touching instances never touch. fraction in (0, 1).
+Result<cv::Mat> CoreTarget(const cv::Mat& labels, double fraction);
 
 }  // namespace seghub::models
 

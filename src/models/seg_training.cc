@@ -154,7 +154,9 @@ at::Tensor DiceBceLoss(const at::Tensor& logits_in, const at::Tensor& target, do
   at::Tensor bce = torch::binary_cross_entropy_with_logits(logits, target);
   at::Tensor p = torch::sigmoid(logits);
   // +1 keeps batches without foreground finite.
-  at::Tensor dice = 1 - (2 * (p * target).sum() + 1) / (p.sum() + target.sum() + 1);
+  const std::vector<int64_t> dims = {0, 2, 3};  // per channel
+  at::Tensor dice =
+      1 - ((2 * (p * target).sum(dims) + 1) / (p.sum(dims) + target.sum(dims) + 1)).mean();
   return bce + dice_weight * dice;
 }
 
@@ -263,11 +265,12 @@ BatchFn StretchBatches(const SegDataset& data, const SegTrainOptions& o) {
 BatchFn CropBatches(const CropDataset& data, const SegTrainOptions& o) {
   return [&data, &o](uint64_t first) -> Result<std::pair<at::Tensor, at::Tensor>> {
     const int64_t n = o.batch_size, s = data.options().crop, c = data.options().channels;
+    const int64_t t = data.target_channels();
     at::Tensor x = torch::empty({n, c, s, s});
-    at::Tensor y = torch::empty({n, 1, s, s});
+    at::Tensor y = torch::empty({n, t, s, s});
     for (int64_t b = 0; b < n; ++b) {
       SEGHUB_RETURN_IF_ERROR(data.Train(first + b, o.seed, x.data_ptr<float>() + b * c * s * s,
-                                        y.data_ptr<float>() + b * s * s));
+                                        y.data_ptr<float>() + b * t * s * s));
     }
     return std::make_pair(x, y);
   };
@@ -332,13 +335,21 @@ Result<nlohmann::json> TrainSegmentation(const SegTrainOptions& o) {
   fs::create_directories(o.out_dir, ec);
   if (ec) return Internal("cannot create " + o.out_dir.string() + ": " + ec.message());
   SEGHUB_ASSIGN_OR_RETURN(NetworkSpec net, BuildNetwork(o.architecture, o.arch_params));
-  if (net.out_channels != 1) return InvalidArgument("segmentation training needs 1 output channel");
+  const bool crops = !o.crops.folders.empty();
+  const int target_channels = crops && o.crops.core_fraction > 0 ? 2 : 1;
+  if (net.out_channels != target_channels) {
+    return InvalidArgument("the network has " + std::to_string(net.out_channels) +
+                           " output channels, the training target " +
+                           std::to_string(target_channels) +
+                           (target_channels == 1 ? "" : " (foreground and cores)"));
+  }
   {
     torch::NoGradGuard no_grad;  // both copy_ into the parameters
     RandomInit(&net, o.init_seed);
-    if (!o.init_weights.empty()) SEGHUB_RETURN_IF_ERROR(LoadWeightsFile(&net, o.init_weights));
+    if (!o.init_weights.empty()) {
+      SEGHUB_RETURN_IF_ERROR(LoadWeightsFile(&net, o.init_weights, o.grow_outputs));
+    }
   }
-  const bool crops = !o.crops.folders.empty();
   SEGHUB_ASSIGN_OR_RETURN(SegDataset data, SegDataset::Open(o.data, o.seed));
   std::optional<CropDataset> crop_data;
   if (crops) {

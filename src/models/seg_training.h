@@ -98,6 +98,9 @@ struct SegTrainOptions {
   std::string architecture = "unet";
   nlohmann::json arch_params = nlohmann::json::object();
   std::filesystem::path init_weights;  // optional starting weights (else RandomInit(init_seed))
+  // init_weights may have fewer output channels than the network (GrowOutputs): a 1-channel
+  // model gains a head for cores, keeping everything it learnt.
+  bool grow_outputs = false;
   uint32_t init_seed = 0;
   int input_size = 256;
   int epochs = 20;
@@ -127,7 +130,8 @@ struct SegTrainOptions {
 Result<std::pair<at::Tensor, at::Tensor>> MakeBatch(const std::vector<SegSample>& samples,
                                                     int input_size);
 
-// BCE-with-logits + dice_weight * soft Dice over the batch.
+// BCE-with-logits + dice_weight * soft Dice over the batch, the Dice per channel then averaged
+// (a small core channel weighs as much as the foreground).
 at::Tensor DiceBceLoss(const at::Tensor& logits, const at::Tensor& target, double dice_weight);
 
 // All parameters, marked requires_grad.

@@ -121,39 +121,51 @@ Result<engine::Tensor> InputPlan::MakeInput(size_t index) const {
 
 Result<OutputAssembler> OutputAssembler::Create(const InputPlan& plan) {
   OutputAssembler a;
+  a.planes_ = plan.config().postprocess.instances == "cores" ? 2 : 1;
   if (plan.mode() == InputMode::kTile) {
-    SEGHUB_ASSIGN_OR_RETURN(imaging::TileBlender b,
-                            imaging::TileBlender::Create(plan.image_size(), 1, plan.tiling()));
+    SEGHUB_ASSIGN_OR_RETURN(
+        imaging::TileBlender b,
+        imaging::TileBlender::Create(plan.image_size(), a.planes_, plan.tiling()));
     a.blender_.emplace(std::move(b));
   }
   return a;
 }
 
 Status OutputAssembler::Add(const InputPlan& plan, size_t index, const engine::Tensor& output) {
-  if (output.shape.size() != 3 || output.shape[0] < 1) {
+  if (output.shape.size() != 3 || output.shape[0] < planes_) {
     return Internal("model output has shape " + engine::ShapeToString(output.shape) +
-                    ", expected [C, H, W]");
+                    ", expected [" + std::to_string(planes_) + ", H, W]");
   }
   const int h = static_cast<int>(output.shape[1]);
   const int w = static_cast<int>(output.shape[2]);
-  std::span<const float> plane(output.data.data(), static_cast<size_t>(h) * w);
-  const bool sigmoid = WantSigmoid(plan.config().output.activation, plane);
+  const size_t area = static_cast<size_t>(h) * w;
+  const bool sigmoid =
+      WantSigmoid(plan.config().output.activation, {output.data.data(), area * planes_});
   try {
-    if (plan.mode() == InputMode::kStretch) {
-      SEGHUB_ASSIGN_OR_RETURN(single_,
-                              imaging::ProbabilityMap(plane, h, w, sigmoid, plan.image_size()));
-    } else {
-      cv::Mat m(h, w, CV_32F, const_cast<float*>(plane.data()));
-      m = m.clone();
-      if (sigmoid) SigmoidInPlace(&m);
-      if (plan.mode() == InputMode::kTile) {
-        if (const int code = plan.flip_code(index); code != 2) cv::flip(m, m, code);
-        SEGHUB_RETURN_IF_ERROR(blender_->Add(plan.region(index), m));
-      } else {
-        cv::Size s = plan.image_size();
-        if (h < s.height || w < s.width) return Internal("model output smaller than its input");
-        single_ = m(cv::Rect(0, 0, s.width, s.height)).clone();
+    std::vector<cv::Mat> planes;
+    for (int c = 0; c < planes_; ++c) {
+      std::span<const float> plane(output.data.data() + c * area, area);
+      if (plan.mode() == InputMode::kStretch) {
+        SEGHUB_ASSIGN_OR_RETURN(cv::Mat p,
+                                imaging::ProbabilityMap(plane, h, w, sigmoid, plan.image_size()));
+        planes.push_back(p);
+        continue;
       }
+      cv::Mat m = cv::Mat(h, w, CV_32F, const_cast<float*>(plane.data())).clone();
+      if (sigmoid) SigmoidInPlace(&m);
+      planes.push_back(m);
+    }
+    cv::Mat m;
+    cv::merge(planes, m);
+    if (plan.mode() == InputMode::kStretch) {
+      single_ = m;
+    } else if (plan.mode() == InputMode::kTile) {
+      if (const int code = plan.flip_code(index); code != 2) cv::flip(m, m, code);
+      SEGHUB_RETURN_IF_ERROR(blender_->Add(plan.region(index), m));
+    } else {
+      cv::Size s = plan.image_size();
+      if (h < s.height || w < s.width) return Internal("model output smaller than its input");
+      single_ = m(cv::Rect(0, 0, s.width, s.height)).clone();
     }
   } catch (const cv::Exception& e) {
     return Internal(std::string("cannot assemble the model output: ") + e.what());

@@ -71,17 +71,20 @@ class InputPlan {
 
 // Collects model outputs (first channel = foreground logit or probability) into the probability
 // map. Activation per model.json output.activation; "auto" decides per input, as the Hub decides
-// per batch.
+// per batch. With postprocess.instances "cores" the second channel (the cores) is assembled the
+// same way, into a second plane of the map.
 class OutputAssembler {
  public:
   static Result<OutputAssembler> Create(const InputPlan& plan);
   // `output` for input `index`: [C', H, W] with H, W of the model input.
   Status Add(const InputPlan& plan, size_t index, const engine::Tensor& output);
-  // CV_32FC1 probabilities at the image size; error if some input is missing.
+  // CV_32FC(planes()) probabilities at the image size; error if some input is missing.
   Result<cv::Mat> Finish(const InputPlan& plan);
+  int planes() const { return planes_; }
 
  private:
   OutputAssembler() = default;
+  int planes_ = 1;
   std::optional<imaging::TileBlender> blender_;  // tile mode
   cv::Mat single_;                               // stretch / whole mode result
   size_t added_ = 0;

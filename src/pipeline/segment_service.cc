@@ -206,25 +206,31 @@ void SegmentService::Finish(const std::shared_ptr<Job>& job) {
   const engine::ModelConfig& cfg = job->config;
   SegmentResult result;
   try {
-    Result<cv::Mat> prob = [&] {
+    Result<cv::Mat> maps = [&] {
       std::lock_guard<std::mutex> lock(job->mu);
       return job->assembler->Finish(*job->plan);
     }();
-    if (!prob.ok()) return Complete(job, prob.status());
+    if (!maps.ok()) return Complete(job, maps.status());
+    std::vector<cv::Mat> planes;  // foreground probability, then cores if the model has them
+    cv::split(*maps, planes);
+    const cv::Mat* prob = &planes[0];
     imaging::PolygonOptions popt;
     popt.threshold = req.threshold.value_or(cfg.recommended_threshold);
     popt.min_area = req.min_area.value_or(cfg.postprocess.min_area);
     popt.detect_holes = req.detect_holes;
     popt.simplify_epsilon = req.simplify_epsilon;
     popt.class_name = cfg.postprocess.class_name;
-    bool instances = req.separate_instances.value_or(cfg.postprocess.instances == "watershed");
+    bool instances = req.separate_instances.value_or(cfg.postprocess.instances != "none");
     Result<std::vector<imaging::Polygon>> polygons = std::vector<imaging::Polygon>{};
     if (instances) {
       imaging::InstanceOptions iopt;
       iopt.threshold = popt.threshold;
       iopt.min_distance = cfg.postprocess.min_distance;
       iopt.saddle_ratio = cfg.postprocess.saddle_ratio;
-      auto labels = imaging::SeparateInstancesFromProbabilities(*prob, iopt);
+      iopt.core_threshold = static_cast<float>(cfg.postprocess.core_threshold);
+      iopt.min_core_area = cfg.postprocess.min_core_area;
+      auto labels = planes.size() > 1 ? imaging::SeparateInstancesFromCores(*prob, planes[1], iopt)
+                                      : imaging::SeparateInstancesFromProbabilities(*prob, iopt);
       if (!labels.ok()) return Complete(job, labels.status());
       polygons = imaging::PolygonsFromLabels(*labels, *prob, popt);
     } else {

@@ -6,7 +6,8 @@
 //   `max_inflight_inputs` per image at a time, so tiles of many images share the engine's
 //   batches while a huge image never floods the queue. Each engine result is handed back to the
 //   pool (engine instance threads never post-process); the last one triggers post-processing:
-//   probability map -> (watershed instances) -> polygons -> per-object metrics -> `done`.
+//   probability map -> (instances: watershed, or seeded by the model's cores) -> polygons ->
+//   per-object metrics -> `done`.
 //
 // Guarantees: `done` is called exactly once per accepted request (never when Segment returns an
 // error), from a pool thread. After Shutdown() no new work is accepted.

@@ -71,6 +71,11 @@ Result<models::SegTrainOptions> Resolve(const CLI::App& cmd, const SegCliArgs& a
         o.input_size = m["input"]["size"].at(0).get<int>();
       }
       if (m.contains("input")) ApplyTiledInput(m["input"], &o.crops);
+      // postprocess.instances "cores" reads a second output channel: train it.
+      const nlohmann::json post = m.value("postprocess", nlohmann::json::object());
+      if (post.value("instances", "") == "cores") {
+        o.crops.core_fraction = post.value("core_fraction", 0.5);
+      }
     }
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(std::string("bad model.json / --arch-params: ") + e.what());
@@ -191,6 +196,9 @@ std::shared_ptr<SegCliArgs> AddSegmentationTrainOptions(CLI::App* cmd) {
   cmd->add_option("--arch-params", a->arch_params, "segmentation: arch_params as JSON");
   cmd->add_option("--init-weights", a->init_weights, "Starting weights (segmentation or pd)");
   cmd->add_option("--input-size", t.input_size, "segmentation: square stretch size");
+  cmd->add_flag("--grow-outputs", t.grow_outputs,
+                "segmentation: --init-weights may have fewer output channels (e.g. a "
+                "foreground model gaining a core channel); the new ones start random");
   cmd->add_option("--data", a->data,
                   "segmentation: folder(s) with images/ and masks/ or labels/, comma-separated "
                   "(default: synthetic spheroids)");

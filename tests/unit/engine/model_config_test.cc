@@ -63,6 +63,33 @@ TEST(ModelConfigTest, TestTimeFlipsNeedTiles) {
   EXPECT_FALSE(stretch.ok());
 }
 
+TEST(ModelConfigTest, CoreInstancesNeedASecondOutputChannel) {
+  auto cores = ParseModelConfig(nlohmann::json::parse(R"({"output": {"channels": 2},
+    "postprocess": {"instances": "cores", "core_fraction": 0.4}})"),
+                                "/m/nuclei");
+  ASSERT_TRUE(cores.ok()) << cores.status().ToString();
+  EXPECT_EQ(cores->postprocess.instances, "cores");
+  auto round_trip = ParseModelConfig(ModelConfigToJson(*cores), "/m/nuclei");
+  ASSERT_TRUE(round_trip.ok());
+  EXPECT_DOUBLE_EQ(round_trip->postprocess.core_fraction, 0.4);
+  EXPECT_DOUBLE_EQ(round_trip->postprocess.core_threshold, 0.5);
+  auto one =
+      ParseModelConfig(nlohmann::json::parse(R"({"postprocess": {"instances": "cores"}})"), "/m/x");
+  ASSERT_FALSE(one.ok());
+  EXPECT_NE(one.status().message().find("output.channels 2"), std::string::npos);
+  EXPECT_FALSE(ParseModelConfig(nlohmann::json::parse(R"({"output": {"channels": 2},
+    "postprocess": {"instances": "cores", "core_fraction": 1.0}})"),
+                                "/m/x")
+                   .ok());
+  EXPECT_FALSE(ParseModelConfig(nlohmann::json::parse(R"({"output": {"channels": 2},
+    "postprocess": {"instances": "cores", "core_threshold": 0}})"),
+                                "/m/x")
+                   .ok());
+  EXPECT_FALSE(
+      ParseModelConfig(nlohmann::json::parse(R"({"postprocess": {"instances": "seeds"}})"), "/m/x")
+          .ok());
+}
+
 TEST(ModelConfigTest, SignalRegionPostprocessing) {
   auto defaults =
       ParseModelConfig(nlohmann::json::parse(R"({"task": "signal-segmentation"})"), "/m/pd");

@@ -65,6 +65,38 @@ TEST(InstancesTest, SaddleRatioMergesBroadNecksButNotNarrowOnes) {
   EXPECT_FALSE(SeparateInstances(mask, o).ok());
 }
 
+// The peanut the saddle merge keeps whole above is split when the model marks two cores; an
+// object without a core stays one instance, and a speck of core under min_core_area seeds nothing.
+TEST(InstancesTest, CoresSeedOneInstanceEach) {
+  cv::Mat prob = cv::Mat::zeros(100, 300, CV_32FC1), cores = prob.clone();
+  cv::circle(prob, {190, 50}, 28, cv::Scalar(0.9), cv::FILLED);
+  cv::circle(prob, {220, 50}, 28, cv::Scalar(0.9), cv::FILLED);
+  cv::circle(cores, {185, 50}, 8, cv::Scalar(0.8), cv::FILLED);
+  cv::circle(cores, {225, 50}, 8, cv::Scalar(0.8), cv::FILLED);
+  cv::circle(prob, {60, 50}, 25, cv::Scalar(0.9), cv::FILLED);  // no core
+  cores(cv::Rect(58, 20, 1, 2)).setTo(0.9);                     // 2 px: ignored
+  InstanceOptions o;
+  o.saddle_ratio = 0.0;
+  const auto labels = SeparateInstancesFromCores(prob, cores, o);
+  ASSERT_TRUE(labels.ok()) << labels.status().ToString();
+  EXPECT_EQ(Labels(*labels).size(), 3u);
+  EXPECT_NE(labels->at<int>(50, 185), labels->at<int>(50, 225));
+  EXPECT_EQ(labels->at<int>(50, 60), labels->at<int>(25, 60));
+  EXPECT_EQ(cv::countNonZero(*labels > 0), cv::countNonZero(prob > 0.5));
+  // The split runs along the neck: each side keeps its own disc's far half.
+  EXPECT_EQ(labels->at<int>(50, 165), labels->at<int>(50, 185));
+  EXPECT_EQ(labels->at<int>(50, 245), labels->at<int>(50, 225));
+
+  InstanceOptions merge;
+  merge.saddle_ratio = 0.7;
+  const auto peaks = SeparateInstancesFromProbabilities(prob, merge);
+  ASSERT_TRUE(peaks.ok());
+  EXPECT_EQ(Labels(*peaks).size(), 2u);  // the distance alone cannot tell the peanut is two
+
+  EXPECT_FALSE(SeparateInstancesFromCores(prob, cores(cv::Rect(0, 0, 10, 10)), o).ok());
+  EXPECT_FALSE(SeparateInstancesFromCores(prob, cv::Mat(), o).ok());
+}
+
 TEST(InstancesTest, KeepsSingleAndSmallObjectsWhole) {
   cv::Mat mask = cv::Mat::zeros(100, 100, CV_8UC1);
   cv::circle(mask, {40, 40}, 25, cv::Scalar(255), cv::FILLED);

@@ -179,6 +179,37 @@ TEST_F(SegmentServiceTest, TileFlipsAreMirroredBack) {
   EXPECT_EQ(flipped->polygons.size(), plain->polygons.size());
 }
 
+// A two-channel model: the affine test model passes red (the foreground) and green (the cores)
+// through, so a merged pair of discs in red with two separate cores in green must come out as
+// two objects, through 2-channel tiles, flips and blending; without cores it is one.
+TEST_F(SegmentServiceTest, CoreChannelSplitsTouchingObjects) {
+  const std::string input = R"({"channels": 3, "resize": "tile", "tile": 128, "tile_overlap": 32,
+                                "flips": 2, "mean": [0.485, 0.456, 0.406],
+                                "std": [0.229, 0.224, 0.225]})";
+  AddModel("plain", input);
+  AddModel("cores", input + R"(, "output": {"channels": 2},
+                               "postprocess": {"instances": "cores", "min_area": 10})");
+  Start();
+  cv::Mat bgr(220, 300, CV_8UC3, cv::Scalar(200, 200, 200));
+  std::vector<cv::Mat> ch;
+  cv::split(bgr, ch);
+  cv::circle(ch[2], {110, 110}, 40, cv::Scalar(40), cv::FILLED);  // red: the foreground
+  cv::circle(ch[2], {170, 110}, 40, cv::Scalar(40), cv::FILLED);
+  cv::circle(ch[1], {105, 110}, 12, cv::Scalar(40), cv::FILLED);  // green: the cores
+  cv::circle(ch[1], {175, 110}, 12, cv::Scalar(40), cv::FILLED);
+  cv::merge(ch, bgr);
+  auto plain = SegmentKeepingMap(bgr, "plain");
+  auto split = SegmentKeepingMap(bgr, "cores");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  ASSERT_TRUE(split.ok()) << split.status().ToString();
+  EXPECT_EQ(plain->polygons.size(), 1u);
+  ASSERT_EQ(split->polygons.size(), 2u);
+  EXPECT_NEAR(split->polygons[0].area, split->polygons[1].area, 0.05 * split->polygons[0].area);
+  EXPECT_NEAR(split->polygons[0].area + split->polygons[1].area, plain->polygons[0].area,
+              0.03 * plain->polygons[0].area);
+  EXPECT_EQ(split->probabilities.channels(), 1);  // the foreground map alone is kept
+}
+
 TEST_F(SegmentServiceTest, SixteenBitKeepsItsRange) {
   AddModel("whole", kWhole);
   SegmentService& s = Start("whole");

@@ -164,10 +164,34 @@ TEST(SeamTargetTest, SeparatesTouchingInstancesOnly) {
   EXPECT_EQ(cv::countNonZero(*b), 36 * 2 + 25);  // one component: nothing to separate
 }
 
-// Crop training on a folder with instance labels: images are held in memory, crops carry the
-// seam target, whole held-out images validate, and a short run writes a checkpoint.
-TEST(SegTrainingTest, CropTrainingOnLabelledFolder) {
-  const fs::path dir = TempDir("crops");
+// Each instance's core lies inside it, off the seam, and touches no other instance's core; a
+// tiny instance still gets one. A fraction outside (0, 1) is refused.
+TEST(CoreTargetTest, EveryInstanceKeepsACoreAndNeighboursStayApart) {
+  cv::Mat labels = cv::Mat::zeros(40, 60, CV_16UC1);
+  cv::circle(labels, {15, 20}, 10, cv::Scalar(1), -1);
+  cv::circle(labels, {33, 20}, 10, cv::Scalar(2), -1);  // overlaps 1: they touch along a chord
+  labels(cv::Rect(50, 5, 2, 2)).setTo(3);
+  auto core = CoreTarget(labels, 0.5);
+  ASSERT_TRUE(core.ok()) << core.status().ToString();
+  cv::Mat core8 = *core > 0.5f;
+  for (int id = 1; id <= 3; ++id) {
+    const cv::Mat own = core8 & (labels == id);
+    EXPECT_GT(cv::countNonZero(own), 0) << "instance " << id;
+  }
+  EXPECT_EQ(cv::countNonZero(core8 & (labels == 0)), 0);
+  cv::Mat grown;
+  cv::dilate(core8 & (labels == 1), grown, cv::Mat::ones(3, 3, CV_8U));
+  EXPECT_EQ(cv::countNonZero(grown & core8 & (labels == 2)), 0);
+  // Half the inscribed radius: instance 1's core is a small disc around its centre.
+  EXPECT_EQ(core->at<float>(20, 15), 1.0f);
+  EXPECT_EQ(core->at<float>(20, 7), 0.0f);
+  EXPECT_FALSE(CoreTarget(labels, 0.0).ok());
+  EXPECT_FALSE(CoreTarget(labels, 1.0).ok());
+}
+
+// Three nuclei per image, images/ + labels/ as the nuclei folders hold them.
+fs::path WriteNucleiFolder(const std::string& name) {
+  const fs::path dir = TempDir(name);
   fs::create_directories(dir / "images");
   fs::create_directories(dir / "labels");
   for (int i = 0; i < 4; ++i) {
@@ -181,9 +205,13 @@ TEST(SegTrainingTest, CropTrainingOnLabelledFolder) {
     cv::imwrite((dir / "images" / ("n" + std::to_string(i) + ".png")).string(), img);
     cv::imwrite((dir / "labels" / ("n" + std::to_string(i) + ".png")).string(), lab);
   }
+  return dir;
+}
+
+SegTrainOptions TinyCropOptions(const fs::path& dir, int out_channels) {
   SegTrainOptions o;
   o.architecture = "unet";
-  o.arch_params = {{"features", {4, 8}}, {"in_channels", 1}, {"out_channels", 1}};
+  o.arch_params = {{"features", {4, 8}}, {"in_channels", 1}, {"out_channels", out_channels}};
   o.crops.folders = {dir};
   o.crops.crop = 32;
   o.crops.val_every = 4;
@@ -192,6 +220,58 @@ TEST(SegTrainingTest, CropTrainingOnLabelledFolder) {
   o.epochs = 1;
   o.steps_per_epoch = 2;
   o.batch_size = 2;
+  return o;
+}
+
+// A one-channel model grows a core head: with grow_outputs its learnt weights carry over (the
+// foreground row of the last layer unchanged), without it the shapes are refused; crops then
+// carry two target planes, the core never above the foreground.
+TEST(SegTrainingTest, CoreChannelGrowsFromAOneChannelModel) {
+  const fs::path dir = WriteNucleiFolder("cores");
+  SegTrainOptions one = TinyCropOptions(dir, 1);
+  one.out_dir = dir / "one";
+  ASSERT_TRUE(TrainSegmentation(one).ok());
+
+  SegTrainOptions two = TinyCropOptions(dir, 2);
+  two.out_dir = dir / "two";
+  EXPECT_FALSE(TrainSegmentation(two).ok()) << "2 outputs but a 1-channel target";
+  two.crops.core_fraction = 0.5;
+  auto data = CropDataset::Open(two.crops);
+  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  EXPECT_EQ(data->target_channels(), 2);
+  std::vector<float> x(32 * 32), y(2 * 32 * 32);
+  for (uint64_t i = 0; i < 4; ++i) {
+    ASSERT_TRUE(data->Train(i, 0, x.data(), y.data()).ok());
+    for (size_t k = 0; k < 32 * 32; ++k) ASSERT_LE(y[32 * 32 + k], y[k] + 1e-6f);
+  }
+  two.init_weights = one.out_dir / "best.safetensors";
+  EXPECT_FALSE(TrainSegmentation(two).ok()) << "shapes differ and grow_outputs is off";
+  two.grow_outputs = true;
+  auto state = TrainSegmentation(two);
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+
+  auto small = BuildNetwork("unet", one.arch_params);
+  auto big = BuildNetwork("unet", two.arch_params);
+  ASSERT_TRUE(small.ok() && big.ok());
+  ASSERT_TRUE(LoadSafetensorsWeights(&*small, two.init_weights).ok());
+  auto tensors = ReadSafetensorsTensors(two.init_weights);
+  ASSERT_TRUE(tensors.ok());
+  const std::vector<std::string> grown = GrowOutputs(*big, &*tensors);
+  ASSERT_EQ(grown.size(), 2u);  // the last convolution's weight and bias
+  ASSERT_TRUE(LoadStateDict(&*big, *tensors).ok());
+  for (const std::string& name : grown) {
+    const at::Tensor was = GetParameter(*small, name), now = GetParameter(*big, name);
+    EXPECT_EQ(now.size(0), 2);
+    EXPECT_TRUE(torch::equal(now.slice(0, 0, 1), was)) << name;
+  }
+  fs::remove_all(dir);
+}
+
+// Crop training on a folder with instance labels: images are held in memory, crops carry the
+// seam target, whole held-out images validate, and a short run writes a checkpoint.
+TEST(SegTrainingTest, CropTrainingOnLabelledFolder) {
+  const fs::path dir = WriteNucleiFolder("crops");
+  SegTrainOptions o = TinyCropOptions(dir, 1);
   o.out_dir = dir / "run";
   auto data = CropDataset::Open(o.crops);
   ASSERT_TRUE(data.ok()) << data.status().ToString();
