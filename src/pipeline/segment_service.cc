@@ -212,7 +212,11 @@ void SegmentService::Finish(const std::shared_ptr<Job>& job) {
     }();
     if (!maps.ok()) return Complete(job, maps.status());
     std::vector<cv::Mat> planes;  // foreground probability, then cores if the model has them
-    cv::split(*maps, planes);
+    if (maps->channels() == 1) {
+      planes.push_back(*maps);  // no copy of the common one-plane map
+    } else {
+      cv::split(*maps, planes);
+    }
     const cv::Mat* prob = &planes[0];
     imaging::PolygonOptions popt;
     popt.threshold = req.threshold.value_or(cfg.recommended_threshold);
