@@ -233,6 +233,46 @@ void ComputeAji(const Overlaps& overlaps, ImageEvaluation* eval) {
   eval->aji = SafeRatio(static_cast<double>(c), static_cast<double>(u));
 }
 
+// The majority-overlap error categories of ErrorCounts.
+ErrorCounts CountErrors(const Overlaps& overlaps) {
+  const size_t num_true = overlaps.true_area.size(), num_pred = overlaps.predicted_area.size();
+  std::vector<int64_t> true_covered(num_true, 0), pred_covered(num_pred, 0);
+  std::vector<int> majorities_held(num_pred, 0), predictions_held(num_true, 0);
+  std::vector<int> home(num_true, -1);  // the prediction holding a true object's majority
+  for (const OverlapPair& pair : overlaps.pairs) {
+    true_covered[pair.true_index] += pair.intersection;
+    pred_covered[pair.predicted_index] += pair.intersection;
+    if (2 * pair.intersection > overlaps.true_area[pair.true_index]) {
+      home[pair.true_index] = pair.predicted_index;
+      ++majorities_held[pair.predicted_index];
+    }
+    if (2 * pair.intersection > overlaps.predicted_area[pair.predicted_index]) {
+      ++predictions_held[pair.true_index];
+    }
+  }
+  ErrorCounts e;
+  for (size_t i = 0; i < num_true; ++i) {
+    if (home[i] >= 0 && majorities_held[home[i]] >= 2) ++e.merged;
+    if (predictions_held[i] >= 2) ++e.split;
+    if (2 * true_covered[i] <= overlaps.true_area[i]) ++e.missed;
+  }
+  for (size_t p = 0; p < num_pred; ++p) {
+    if (2 * pred_covered[p] <= overlaps.predicted_area[p]) ++e.spurious;
+  }
+  return e;
+}
+
+void AddErrors(const ErrorCounts& from, ErrorCounts* to) {
+  to->merged += from.merged;
+  to->split += from.split;
+  to->missed += from.missed;
+  to->spurious += from.spurious;
+}
+
+nlohmann::json ErrorsToJson(const ErrorCounts& e) {
+  return {{"merged", e.merged}, {"split", e.split}, {"missed", e.missed}, {"spurious", e.spurious}};
+}
+
 }  // namespace
 
 double MatchCounts::AveragePrecision() const {
@@ -278,6 +318,7 @@ Result<ImageEvaluation> EvaluateInstances(const cv::Mat& predicted, const cv::Ma
     if (k == 0) eval.mean_matched_iou = m.tp > 0 ? m.matched_iou_sum / m.tp : 0.0;
   }
   ComputeAji(overlaps, &eval);
+  eval.errors = CountErrors(overlaps);
   return eval;
 }
 
@@ -310,6 +351,7 @@ Result<DatasetEvaluation> AggregateEvaluations(const std::vector<ImageEvaluation
     fg_sum += image.foreground_true + image.foreground_predicted;
     aji_c += image.aji_intersection;
     aji_u += image.aji_union;
+    AddErrors(image.errors, &out.errors);
   }
   out.pooled_dice = SafeRatio(2.0 * fg_inter, static_cast<double>(fg_sum));
   out.pooled_iou = SafeRatio(static_cast<double>(fg_inter), static_cast<double>(fg_sum - fg_inter));
@@ -351,6 +393,7 @@ nlohmann::json ToJson(const ImageEvaluation& e) {
   j["iou"] = e.iou;
   j["aji"] = e.aji;
   j["mean_matched_iou"] = e.mean_matched_iou;
+  j["errors"] = ErrorsToJson(e.errors);
   return j;
 }
 
@@ -368,6 +411,7 @@ nlohmann::json ToJson(const DatasetEvaluation& e) {
   j["pooled_dice"] = e.pooled_dice;
   j["pooled_iou"] = e.pooled_iou;
   j["pooled_aji"] = e.pooled_aji;
+  j["errors"] = ErrorsToJson(e.errors);
   return j;
 }
 

@@ -43,6 +43,21 @@ struct MatchCounts {
   double Recall() const;     // TP / (TP + FN); likewise
 };
 
+// Where instance errors come from, by majority overlap (more than half of an object's pixels):
+// - merged: true objects whose majority lies in a prediction that holds the majority of another
+//   true object too (touching objects that came out as one);
+// - split: true objects that hold the majority of two or more predictions;
+// - missed: true objects with at most half their pixels in any prediction;
+// - spurious: predictions with at most half their pixels on true objects.
+// Diagnostic only: the categories are not the AP's FN/FP, and an object may be in none of them
+// (matched, or a boundary too far off).
+struct ErrorCounts {
+  int64_t merged = 0;
+  int64_t split = 0;
+  int64_t missed = 0;
+  int64_t spurious = 0;
+};
+
 struct ImageEvaluation {
   int num_true = 0;
   int num_predicted = 0;
@@ -58,6 +73,7 @@ struct ImageEvaluation {
   double aji = 1.0;
   // Mean IoU of the pairs matched at the first threshold (StarDist's mean_matched_score).
   double mean_matched_iou = 0.0;
+  ErrorCounts errors;
 };
 
 struct EvaluationOptions {
@@ -79,6 +95,7 @@ struct DatasetEvaluation {
   double pooled_dice = 1.0;  // from summed pixel counts
   double pooled_iou = 1.0;
   double pooled_aji = 1.0;  // sum C / sum U
+  ErrorCounts errors;       // summed over images
 };
 
 // Every element of `images` must have been evaluated with the same thresholds (error otherwise).

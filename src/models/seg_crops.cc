@@ -40,6 +40,10 @@ Result<CropImage> LoadImage(const CropDataOptions& o, const fs::path& image_path
     return InvalidArgument("labels size differs from image: " + label_path.string());
   }
   SEGHUB_ASSIGN_OR_RETURN(c.target, SeamTarget(labels, o.border_gap));
+  if (o.seam_weight > 0 || o.small_weight > 0) {
+    SEGHUB_ASSIGN_OR_RETURN(c.weight, SeamWeight(labels, c.target, o.seam_weight, o.seam_sigma));
+    SEGHUB_RETURN_IF_ERROR(WeighSmallObjects(labels, o.small_area, o.small_weight, &c.weight));
+  }
   if (o.core_fraction > 0) {
     SEGHUB_ASSIGN_OR_RETURN(cv::Mat core, CoreTarget(labels, o.core_fraction));
     cv::merge(std::vector<cv::Mat>{c.target, core}, c.target);
@@ -170,10 +174,110 @@ Result<cv::Mat> CoreTarget(const cv::Mat& labels_in, double fraction) {
   return core;
 }
 
+namespace {
+
+// Distances from every pixel to its nearest (d1) and second-nearest (d2) instance, or
+// numeric_limits<float>::max() where fewer lie within `margin` px of the pixel.
+void NearestTwoInstances(const cv::Mat& labels, int margin, cv::Mat* d1, cv::Mat* d2) {
+  *d1 = cv::Mat(labels.size(), CV_32F, cv::Scalar(std::numeric_limits<float>::max()));
+  *d2 = d1->clone();
+  double max_id = 0;
+  cv::minMaxLoc(labels, nullptr, &max_id);
+  std::vector<cv::Rect> boxes(static_cast<size_t>(max_id) + 1);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      if (l[x] != 0) boxes[l[x]] |= cv::Rect(x, y, 1, 1);
+    }
+  }
+  const cv::Rect image(0, 0, labels.cols, labels.rows);
+  for (size_t id = 1; id < boxes.size(); ++id) {
+    if (boxes[id].empty()) continue;
+    const cv::Rect& b = boxes[id];
+    const cv::Rect roi =
+        cv::Rect(b.x - margin, b.y - margin, b.width + 2 * margin, b.height + 2 * margin) & image;
+    cv::Mat dist;
+    cv::distanceTransform(labels(roi) != static_cast<int>(id), dist, cv::DIST_L2,
+                          cv::DIST_MASK_PRECISE);
+    for (int y = 0; y < roi.height; ++y) {
+      const float* d = dist.ptr<float>(y);
+      float* first = d1->ptr<float>(roi.y + y) + roi.x;
+      float* second = d2->ptr<float>(roi.y + y) + roi.x;
+      for (int x = 0; x < roi.width; ++x) {
+        if (d[x] < first[x]) {
+          second[x] = first[x];
+          first[x] = d[x];
+        } else if (d[x] < second[x]) {
+          second[x] = d[x];
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Result<cv::Mat> SeamWeight(const cv::Mat& labels_in, const cv::Mat& target, double w0,
+                           double sigma) {
+  if (!(w0 >= 0.0) || !(sigma > 0.0)) {
+    return InvalidArgument("seam weight needs w0 >= 0, sigma > 0");
+  }
+  SEGHUB_ASSIGN_OR_RETURN(const cv::Mat labels, InstanceIds(labels_in));
+  if (target.size() != labels.size() || target.type() != CV_32FC1) {
+    return InvalidArgument("target must be CV_32FC1 of the labels' size");
+  }
+  cv::Mat weight(labels.size(), CV_32F, cv::Scalar(1));
+  if (w0 == 0.0) return weight;
+  // Beyond 3 sigma from an instance the term is below exp(-4.5): each instance's distances are
+  // only computed in its box grown by that margin.
+  cv::Mat d1, d2;
+  NearestTwoInstances(labels, static_cast<int>(std::ceil(3.0 * sigma)), &d1, &d2);
+  const float far = std::numeric_limits<float>::max();
+  const double denom = 2.0 * sigma * sigma;
+  for (int y = 0; y < labels.rows; ++y) {
+    const float *a = d1.ptr<float>(y), *b = d2.ptr<float>(y), *t = target.ptr<float>(y);
+    float* w = weight.ptr<float>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      if (t[x] >= 0.5f || b[x] == far) continue;
+      const double s = static_cast<double>(a[x]) + b[x];
+      w[x] = static_cast<float>(1.0 + w0 * std::exp(-s * s / denom));
+    }
+  }
+  return weight;
+}
+
+Status WeighSmallObjects(const cv::Mat& labels_in, int max_area, double w, cv::Mat* weight) {
+  if (!(w >= 0.0)) return InvalidArgument("small-object weight must be >= 0");
+  if (w == 0.0 || max_area <= 1) return Status::Ok();
+  SEGHUB_ASSIGN_OR_RETURN(const cv::Mat labels, InstanceIds(labels_in));
+  if (weight->size() != labels.size() || weight->type() != CV_32FC1) {
+    return InvalidArgument("weight must be CV_32FC1 of the labels' size");
+  }
+  double max_id = 0;
+  cv::minMaxLoc(labels, nullptr, &max_id);
+  std::vector<int> area(static_cast<size_t>(max_id) + 1, 0);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    for (int x = 0; x < labels.cols; ++x) ++area[l[x]];
+  }
+  const float floor = static_cast<float>(1.0 + w);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    float* p = weight->ptr<float>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      if (l[x] != 0 && area[l[x]] < max_area) p[x] = std::max(p[x], floor);
+    }
+  }
+  return Status::Ok();
+}
+
 Result<CropDataset> CropDataset::Open(const CropDataOptions& o) {
   if (o.folders.empty()) return InvalidArgument("crop training needs at least one folder");
   if (o.crop < kPadMultiple || o.crop % kPadMultiple != 0) {
     return InvalidArgument("crop size must be a positive multiple of 32");
+  }
+  if (o.seam_weight < 0 || !(o.seam_sigma > 0) || o.small_weight < 0) {
+    return InvalidArgument("seam and small-object weights must be >= 0, the seam sigma > 0");
   }
   if (o.min_scale <= 0 || o.max_scale < o.min_scale) {
     return InvalidArgument("zoom range must satisfy 0 < min <= max");
@@ -202,7 +306,7 @@ Result<CropDataset> CropDataset::Open(const CropDataOptions& o) {
   return d;
 }
 
-Status CropDataset::Train(uint64_t index, uint64_t seed, float* x, float* y) const {
+Status CropDataset::Train(uint64_t index, uint64_t seed, float* x, float* y, float* w) const {
   cv::RNG rng(seed * 0x9E3779B97F4A7C15ULL + index * 2654435761ULL + 1);
   const CropImage& img = train_[rng.uniform(0, static_cast<int>(train_.size()))];
   const double scale =
@@ -220,6 +324,14 @@ Status CropDataset::Train(uint64_t index, uint64_t seed, float* x, float* y) con
   const int quarter = rng.uniform(0, 4);
   Orient(flip, quarter, &f);
   Orient(flip, quarter, &t);
+  if (weighted()) {
+    if (w == nullptr) return InvalidArgument("a weighted crop dataset needs a weight buffer");
+    cv::Mat wm(out, out, CV_32F, w);
+    cv::resize(Window(img.weight, x0, y0, side), wm, {out, out}, 0, 0,
+               side > out ? cv::INTER_AREA : cv::INTER_LINEAR);
+    Orient(flip, quarter, &wm);
+    if (wm.data != reinterpret_cast<uchar*>(w)) wm.copyTo(cv::Mat(out, out, CV_32F, w));
+  }
   Photometric(&rng, &f);
   ToPlanar(f, options_.mean, options_.std, x);
   std::vector<cv::Mat> planes;

@@ -11,6 +11,9 @@
 // learns to leave a gap between neighbours and connected components (or a watershed) split them.
 // With core_fraction > 0 a second target channel holds each instance's core (CoreTarget): the
 // seeds of postprocess.instances "cores", which stay apart where touching nuclei merge.
+// With seam_weight > 0 every crop also carries a per-pixel loss weight (SeamWeight, the U-Net
+// paper's border weight): the narrow background between touching instances is rare but decides
+// whether they come out as one object or two, so it weighs up to 1 + seam_weight.
 //
 // Augmentation (training only, in unit space after the mapping): zoom, flips, 90° rotations,
 // gamma, contrast, brightness, blur and noise. Every held-out image (every val_every-th file of a
@@ -42,6 +45,13 @@ struct CropDataOptions {
   int border_gap = 1;
   // 0 = one target channel. Else a second one: CoreTarget(labels, core_fraction).
   double core_fraction = 0.0;
+  // 0 = unweighted loss. Else SeamWeight(labels, target, seam_weight, seam_sigma) per pixel.
+  double seam_weight = 0.0;
+  double seam_sigma = 5.0;  // px of the source image
+  // 0 = off. Else pixels of instances under small_area px weigh at least 1 + small_weight: tiny
+  // nuclei are as many objects to AP as large ones but few pixels to an unweighted loss.
+  double small_weight = 0.0;
+  int small_area = 100;
   double min_scale = 0.6, max_scale = 1.6;  // zoom, log-uniform
 };
 
@@ -53,6 +63,7 @@ struct CropImage {
   cv::Mat unit;
   cv::Mat target;
   cv::Mat foreground;  // CV_8UC1, every labelled pixel (validation scores against this)
+  cv::Mat weight;      // CV_32FC1 loss weight; empty unless seam_weight or small_weight > 0
 };
 
 class CropDataset {
@@ -60,14 +71,16 @@ class CropDataset {
   static Result<CropDataset> Open(const CropDataOptions& options);
 
   // Fills x [crop, crop] planes (channels * crop * crop floats, already mean/std-normalised) and
-  // y (target_channels() planes of crop * crop floats) with training sample `index` of run `seed`.
-  Status Train(uint64_t index, uint64_t seed, float* x, float* y) const;
+  // y (target_channels() planes of crop * crop floats) with training sample `index` of run `seed`;
+  // when weighted(), also w (crop * crop floats, the sample's loss weight; else w may be null).
+  Status Train(uint64_t index, uint64_t seed, float* x, float* y, float* w = nullptr) const;
 
   // Held-out images, whole.
   const std::vector<CropImage>& validation() const { return val_; }
   const std::vector<CropImage>& training() const { return train_; }
   const CropDataOptions& options() const { return options_; }
   int target_channels() const { return options_.core_fraction > 0 ? 2 : 1; }
+  bool weighted() const { return options_.seam_weight > 0 || options_.small_weight > 0; }
 
   // `unit` as a [channels, H', W'] float buffer padded to multiples of 32, normalised by
   // mean/std; sets *padded to (H', W').
@@ -86,6 +99,16 @@ Result<cv::Mat> SeamTarget(const cv::Mat& labels, int gap);
 // at least `fraction` x that instance's largest distance (and at least 1 px), else 0. Every
 // instance keeps a core; cores of touching instances never touch. fraction in (0, 1).
 Result<cv::Mat> CoreTarget(const cv::Mat& labels, double fraction);
+
+// Same labels and their SeamTarget -> CV_32FC1 loss weight: 1 + w0 * exp(-(d1 + d2)^2 / (2
+// sigma^2)) on pixels the target calls background (seams included), where d1, d2 are the
+// distances to the nearest and the second-nearest instance; 1 elsewhere (inside objects, and
+// background near at most one instance). w0 >= 0, sigma > 0.
+Result<cv::Mat> SeamWeight(const cv::Mat& labels, const cv::Mat& target, double w0, double sigma);
+
+// Raises `weight` (CV_32FC1, labels' size) to at least 1 + w on every pixel of an instance with
+// fewer than `max_area` pixels. w >= 0.
+Status WeighSmallObjects(const cv::Mat& labels, int max_area, double w, cv::Mat* weight);
 
 }  // namespace seghub::models
 

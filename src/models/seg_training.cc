@@ -146,12 +146,14 @@ Result<std::pair<at::Tensor, at::Tensor>> MakeBatch(const std::vector<SegSample>
   return std::make_pair(x, y);
 }
 
-at::Tensor DiceBceLoss(const at::Tensor& logits_in, const at::Tensor& target, double dice_weight) {
+at::Tensor DiceBceLoss(const at::Tensor& logits_in, const at::Tensor& target, double dice_weight,
+                       const at::Tensor& weight) {
   at::Tensor logits = logits_in;
   if (logits.size(2) != target.size(2) || logits.size(3) != target.size(3)) {
     logits = torch::upsample_bilinear2d(logits, {target.size(2), target.size(3)}, false);
   }
-  at::Tensor bce = torch::binary_cross_entropy_with_logits(logits, target);
+  // [N, 1, H, W] weights broadcast over the target's channels.
+  at::Tensor bce = torch::binary_cross_entropy_with_logits(logits, target, weight);
   at::Tensor p = torch::sigmoid(logits);
   // +1 keeps batches without foreground finite.
   const std::vector<int64_t> dims = {0, 2, 3};  // per channel
@@ -171,11 +173,11 @@ std::vector<at::Tensor> TrainableParameters(NetworkSpec* net) {
 }
 
 Result<double> SegTrainStep(NetworkSpec* net, torch::optim::Adam* optimizer, const at::Tensor& x,
-                            const at::Tensor& y, double dice_weight) {
+                            const at::Tensor& y, double dice_weight, const at::Tensor& weight) {
   if (net->check_input) SEGHUB_RETURN_IF_ERROR(net->check_input(x.sizes().vec()));
   optimizer->zero_grad();
   at::Tensor logits = net->module.forward({x}).toTensor();
-  at::Tensor loss = DiceBceLoss(logits, y, dice_weight);
+  at::Tensor loss = DiceBceLoss(logits, y, dice_weight, weight);
   const double value = loss.item<double>();
   if (!std::isfinite(value)) return Internal("training loss is not finite");
   loss.backward();
@@ -242,11 +244,16 @@ Result<SegEvalResult> EvaluateCrops(NetworkSpec* net, const CropDataset& data, d
 
 namespace {
 
-using BatchFn = std::function<Result<std::pair<at::Tensor, at::Tensor>>(uint64_t first_index)>;
+// Inputs, targets and (undefined unless the data is weighted) per-pixel loss weights.
+struct TrainBatch {
+  at::Tensor x, y, weight;
+};
+
+using BatchFn = std::function<Result<TrainBatch>(uint64_t first_index)>;
 
 // Synthetic or folder samples, augmented, stretched as the server does.
 BatchFn StretchBatches(const SegDataset& data, const SegTrainOptions& o) {
-  return [&data, &o](uint64_t first) -> Result<std::pair<at::Tensor, at::Tensor>> {
+  return [&data, &o](uint64_t first) -> Result<TrainBatch> {
     std::vector<SegSample> samples;
     for (int b = 0; b < o.batch_size; ++b) {
       const uint64_t index = first + b;
@@ -257,22 +264,25 @@ BatchFn StretchBatches(const SegDataset& data, const SegTrainOptions& o) {
       }
       samples.push_back(std::move(s));
     }
-    return MakeBatch(samples, o.input_size);
+    SEGHUB_ASSIGN_OR_RETURN(auto xy, MakeBatch(samples, o.input_size));
+    return TrainBatch{std::move(xy.first), std::move(xy.second), {}};
   };
 }
 
 // Native-resolution crops (models/seg_crops.h).
 BatchFn CropBatches(const CropDataset& data, const SegTrainOptions& o) {
-  return [&data, &o](uint64_t first) -> Result<std::pair<at::Tensor, at::Tensor>> {
+  return [&data, &o](uint64_t first) -> Result<TrainBatch> {
     const int64_t n = o.batch_size, s = data.options().crop, c = data.options().channels;
     const int64_t t = data.target_channels();
-    at::Tensor x = torch::empty({n, c, s, s});
-    at::Tensor y = torch::empty({n, t, s, s});
+    TrainBatch batch{torch::empty({n, c, s, s}), torch::empty({n, t, s, s}), {}};
+    if (data.weighted()) batch.weight = torch::empty({n, 1, s, s});
     for (int64_t b = 0; b < n; ++b) {
-      SEGHUB_RETURN_IF_ERROR(data.Train(first + b, o.seed, x.data_ptr<float>() + b * c * s * s,
-                                        y.data_ptr<float>() + b * t * s * s));
+      float* w = data.weighted() ? batch.weight.data_ptr<float>() + b * s * s : nullptr;
+      SEGHUB_RETURN_IF_ERROR(data.Train(first + b, o.seed,
+                                        batch.x.data_ptr<float>() + b * c * s * s,
+                                        batch.y.data_ptr<float>() + b * t * s * s, w));
     }
-    return std::make_pair(x, y);
+    return batch;
   };
 }
 
@@ -284,8 +294,8 @@ Result<double> TrainEpoch(NetworkSpec* net, torch::optim::Adam* optimizer, const
     const uint64_t first =
         (static_cast<uint64_t>(epoch - 1) * o.steps_per_epoch + step) * o.batch_size;
     SEGHUB_ASSIGN_OR_RETURN(auto batch, batches(first));
-    SEGHUB_ASSIGN_OR_RETURN(double loss,
-                            SegTrainStep(net, optimizer, batch.first, batch.second, o.dice_weight));
+    SEGHUB_ASSIGN_OR_RETURN(
+        double loss, SegTrainStep(net, optimizer, batch.x, batch.y, o.dice_weight, batch.weight));
     loss_sum += loss;
     if (o.on_step) o.on_step(epoch, step + 1, loss_sum / (step + 1));
   }

@@ -10,10 +10,11 @@
 // start at kSegValidationSeedBase, far above any training seed. A folder dataset holds out every
 // `val_every`-th file (sorted by name) for validation.
 //
-// Loss: BCE-with-logits + soft Dice (logits bilinearly resized to the target when a network's
-// output size differs, e.g. HRNet on sizes not divisible by 4). Optimiser: Adam. Validation after
-// every epoch: foreground Dice of (sigmoid > threshold), the probability map resized back to the
-// original image size as the server does, averaged over the held-out images.
+// Loss: BCE-with-logits (optionally weighted per pixel) + soft Dice (logits bilinearly resized to
+// the target when a network's output size differs, e.g. HRNet on sizes not divisible by 4).
+// Optimiser: Adam. Validation after every epoch: foreground Dice of (sigmoid > threshold), the
+// probability map resized back to the original image size as the server does, averaged over the
+// held-out images.
 //
 // Checkpoints in out_dir: best.safetensors (best validation Dice), last.safetensors,
 // optimizer.pt (Adam state, torch::save) and state.json (epoch, best Dice, history, options).
@@ -131,15 +132,17 @@ Result<std::pair<at::Tensor, at::Tensor>> MakeBatch(const std::vector<SegSample>
                                                     int input_size);
 
 // BCE-with-logits + dice_weight * soft Dice over the batch, the Dice per channel then averaged
-// (a small core channel weighs as much as the foreground).
-at::Tensor DiceBceLoss(const at::Tensor& logits, const at::Tensor& target, double dice_weight);
+// (a small core channel weighs as much as the foreground). A defined `weight` [N, 1, H, W]
+// weighs each pixel's BCE term (CropDataOptions::seam_weight); the Dice term is unweighted.
+at::Tensor DiceBceLoss(const at::Tensor& logits, const at::Tensor& target, double dice_weight,
+                       const at::Tensor& weight = {});
 
 // All parameters, marked requires_grad.
 std::vector<at::Tensor> TrainableParameters(NetworkSpec* net);
 
 // One Adam step on (x, y); returns the loss before the step.
 Result<double> SegTrainStep(NetworkSpec* net, torch::optim::Adam* optimizer, const at::Tensor& x,
-                            const at::Tensor& y, double dice_weight);
+                            const at::Tensor& y, double dice_weight, const at::Tensor& weight = {});
 
 // Foreground Dice of `net` on the dataset's held-out samples.
 Result<SegEvalResult> EvaluateSegmentation(NetworkSpec* net, const SegDataset& data,

@@ -161,6 +161,12 @@ void PrintTable(const std::vector<EvalItem>& items, const imaging::DatasetEvalua
            overall.mean_iou, overall.mean_average_precision, overall.mean_aji);
   PrintRow("pooled (summed counts)", counts, overall.pooled_dice, overall.pooled_iou, pooled_ap,
            overall.pooled_aji);
+  const imaging::ErrorCounts& err = overall.errors;
+  std::printf(
+      "errors by majority overlap: %lld true objects merged, %lld split, %lld missed; %lld "
+      "spurious predictions\n",
+      static_cast<long long>(err.merged), static_cast<long long>(err.split),
+      static_cast<long long>(err.missed), static_cast<long long>(err.spurious));
 }
 
 nlohmann::json ReportJson(const std::vector<EvalItem>& items,

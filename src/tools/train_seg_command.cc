@@ -21,6 +21,8 @@ struct SegCliArgs {
   std::string data;    // comma-separated folders
   int crop = 0;        // > 0: native-resolution crop training (default from a tiled model.json)
   int border_gap = 1;
+  double seam_weight = 0.0, seam_sigma = 5.0, small_weight = 0.0;
+  int small_area = 100;
   std::vector<double> zoom;  // crops: {min, max} scale; empty = CropDataOptions' default
   double threshold = 0.5;
 };
@@ -92,6 +94,10 @@ Result<models::SegTrainOptions> Resolve(const CLI::App& cmd, const SegCliArgs& a
     o.crops.folders.assign(folders.begin(), folders.end());
     o.crops.val_every = o.data.val_every;
     o.crops.border_gap = a.border_gap;
+    o.crops.seam_weight = a.seam_weight;
+    o.crops.seam_sigma = a.seam_sigma;
+    o.crops.small_weight = a.small_weight;
+    o.crops.small_area = a.small_area;
     if (!a.zoom.empty()) {
       o.crops.min_scale = a.zoom[0];
       o.crops.max_scale = a.zoom[1];
@@ -207,6 +213,15 @@ std::shared_ptr<SegCliArgs> AddSegmentationTrainOptions(CLI::App* cmd) {
                   "model.json's input.tile when input.resize is tile)");
   cmd->add_option("--border-gap", a->border_gap,
                   "segmentation, crops: seam (px) left between touching instances in the target");
+  cmd->add_option("--seam-weight", a->seam_weight,
+                  "segmentation, crops: extra BCE weight w0 on the background between touching "
+                  "instances, 1 + w0 exp(-(d1+d2)^2 / 2 sigma^2) (U-Net's border weight; 0 = off)");
+  cmd->add_option("--seam-sigma", a->seam_sigma,
+                  "segmentation, crops: sigma (px) of --seam-weight");
+  cmd->add_option("--small-weight", a->small_weight,
+                  "segmentation, crops: pixels of instances under --small-area px weigh at least "
+                  "1 + this in the BCE (0 = off)");
+  cmd->add_option("--small-area", a->small_area, "segmentation, crops: see --small-weight");
   cmd->add_option("--zoom", a->zoom,
                   "segmentation, crops: MIN,MAX zoom (log-uniform; < 1 shrinks objects)")
       ->expected(2)

@@ -198,6 +198,39 @@ TEST(EvaluationTest, AggregatePoolsCountsAndAveragesImages) {
       AggregateEvaluations({Evaluate(truth1, truth1), Evaluate(truth1, truth1, other)}).ok());
 }
 
+// One scene with every error category once: a merged pair, a split object, a missed one and a
+// spurious prediction; a correct object is in none. The dataset sums the counts.
+TEST(EvaluationTest, ErrorCategoriesByMajorityOverlap) {
+  cv::Mat truth = Labels(), pred = Labels();
+  Box(&truth, 2, 2, 10, 10, 1);  // 1 and 2 touch; one prediction covers both
+  Box(&truth, 12, 2, 10, 10, 2);
+  Box(&pred, 2, 2, 20, 10, 1);
+  Box(&truth, 30, 2, 20, 10, 3);  // split in two halves
+  Box(&pred, 30, 2, 10, 10, 2);
+  Box(&pred, 40, 2, 10, 10, 3);
+  Box(&truth, 2, 30, 8, 8, 4);  // missed: only a quarter of it predicted
+  Box(&pred, 2, 30, 4, 4, 4);
+  Box(&pred, 40, 40, 6, 6, 5);     // spurious
+  Box(&truth, 20, 50, 10, 10, 5);  // found
+  Box(&pred, 20, 50, 10, 10, 6);
+  const ImageEvaluation e = Evaluate(pred, truth);
+  EXPECT_EQ(e.errors.merged, 2);
+  EXPECT_EQ(e.errors.split, 1);
+  EXPECT_EQ(e.errors.missed, 1);
+  // Prediction 4 lies wholly on object 4 (not spurious), prediction 5 on nothing.
+  EXPECT_EQ(e.errors.spurious, 1);
+  const ImageEvaluation perfect = Evaluate(truth, truth);
+  EXPECT_EQ(perfect.errors.merged + perfect.errors.split + perfect.errors.missed +
+                perfect.errors.spurious,
+            0);
+  auto all = AggregateEvaluations({e, e, perfect});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->errors.merged, 4);
+  EXPECT_EQ(all->errors.spurious, 2);
+  EXPECT_EQ(ToJson(*all)["errors"]["split"], 2);
+  EXPECT_EQ(ToJson(e)["errors"]["missed"], 1);
+}
+
 TEST(EvaluationTest, RejectsBadInput) {
   EXPECT_FALSE(EvaluateInstances(Labels(10, 10), Labels(10, 11)).ok());
   EXPECT_FALSE(EvaluateInstances(cv::Mat(), Labels()).ok());

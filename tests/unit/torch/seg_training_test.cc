@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
@@ -189,6 +191,58 @@ TEST(CoreTargetTest, EveryInstanceKeepsACoreAndNeighboursStayApart) {
   EXPECT_FALSE(CoreTarget(labels, 1.0).ok());
 }
 
+// The border weight peaks on the seam and the background between touching instances, is 1 inside
+// objects and next to a lone one, and bad parameters are refused.
+TEST(SeamWeightTest, PeaksBetweenTouchingInstancesOnly) {
+  cv::Mat labels = cv::Mat::zeros(20, 30, CV_16UC1);
+  labels(cv::Rect(2, 2, 6, 6)).setTo(1);
+  labels(cv::Rect(8, 2, 6, 6)).setTo(2);  // touches instance 1 along x = 7 | 8
+  labels(cv::Rect(20, 10, 5, 5)).setTo(3);
+  auto target = SeamTarget(labels, 1);
+  ASSERT_TRUE(target.ok());
+  auto w = SeamWeight(labels, *target, 10.0, 5.0);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  // Seam pixel of instance 1: d1 = 0 (its own), d2 = 1 (instance 2 next door).
+  EXPECT_NEAR(w->at<float>(4, 7), 1 + 10 * std::exp(-1.0 / 50), 1e-4);
+  // Background just above the contact: d1 = 1, d2 = sqrt(2).
+  const double s = 1 + std::sqrt(2.0);
+  EXPECT_NEAR(w->at<float>(1, 7), 1 + 10 * std::exp(-s * s / 50), 1e-3);
+  EXPECT_LT(w->at<float>(1, 7), w->at<float>(4, 7));
+  EXPECT_EQ(w->at<float>(4, 4), 1.0f);            // inside instance 1, off the seam
+  EXPECT_EQ(w->at<float>(12, 22), 1.0f);          // inside the lone instance 3
+  EXPECT_NEAR(w->at<float>(17, 27), 1.0f, 0.01);  // background next to instance 3 only
+  double lo = 0, hi = 0;
+  cv::minMaxLoc(*w, &lo, &hi);
+  EXPECT_EQ(lo, 1.0);
+  EXPECT_LE(hi, 11.0);
+  auto flat = SeamWeight(labels, *target, 0.0, 5.0);
+  ASSERT_TRUE(flat.ok());
+  EXPECT_EQ(cv::countNonZero(*flat != 1.0f), 0);
+  EXPECT_FALSE(SeamWeight(labels, *target, 10.0, 0.0).ok());
+  EXPECT_FALSE(SeamWeight(labels, *target, -1.0, 5.0).ok());
+
+  // Instance 3 (25 px) is small at max_area 30; instances 1 and 2 (36 px) are not.
+  ASSERT_TRUE(WeighSmallObjects(labels, 30, 4.0, &*w).ok());
+  EXPECT_EQ(w->at<float>(12, 22), 5.0f);
+  EXPECT_EQ(w->at<float>(4, 4), 1.0f);
+  EXPECT_NEAR(w->at<float>(4, 7), 1 + 10 * std::exp(-1.0 / 50), 1e-4);  // seams keep theirs
+  EXPECT_FALSE(WeighSmallObjects(labels, 30, -1.0, &*w).ok());
+}
+
+// Unit weights leave the loss as it is; weight on one pixel class moves it.
+TEST(DiceBceLossTest, PixelWeightsScaleTheBceTerm) {
+  torch::manual_seed(3);
+  const at::Tensor logits = torch::randn({2, 1, 8, 8});
+  const at::Tensor target = (torch::rand({2, 1, 8, 8}) > 0.5).to(torch::kFloat);
+  const double plain = DiceBceLoss(logits, target, 1.0).item<double>();
+  EXPECT_NEAR(DiceBceLoss(logits, target, 1.0, torch::ones({2, 1, 8, 8})).item<double>(), plain,
+              1e-6);
+  const at::Tensor heavy = 1 + 9 * (1 - target);
+  EXPECT_GT(DiceBceLoss(logits, target, 1.0, heavy).item<double>(), plain);
+  EXPECT_NEAR(DiceBceLoss(logits, target, 0.0, torch::full({2, 1, 8, 8}, 2.0)).item<double>(),
+              2 * DiceBceLoss(logits, target, 0.0).item<double>(), 1e-5);
+}
+
 // Three nuclei per image, images/ + labels/ as the nuclei folders hold them.
 fs::path WriteNucleiFolder(const std::string& name) {
   const fs::path dir = TempDir(name);
@@ -286,6 +340,37 @@ TEST(SegTrainingTest, CropTrainingOnLabelledFolder) {
   EXPECT_EQ((*state)["epoch"].get<int>(), 1);
   EXPECT_TRUE(fs::exists(o.out_dir / "best.safetensors"));
   o.crops.folders = {dir / "missing"};
+  EXPECT_FALSE(CropDataset::Open(o.crops).ok());
+  fs::remove_all(dir);
+}
+
+// With a seam weight every crop carries its weight plane (asked for, or the crop is refused),
+// and training on it runs.
+TEST(SegTrainingTest, SeamWeightedCropTraining) {
+  const fs::path dir = WriteNucleiFolder("weighted");
+  cv::Mat lab = cv::imread((dir / "labels" / "n0.png").string(), cv::IMREAD_UNCHANGED);
+  cv::circle(lab, {35, 20}, 8, cv::Scalar(4), -1);  // overlaps nucleus 2 of n0, near nucleus 1
+  cv::imwrite((dir / "labels" / "n0.png").string(), lab);
+  SegTrainOptions o = TinyCropOptions(dir, 1);
+  o.out_dir = dir / "run";
+  o.crops.seam_weight = 10.0;
+  o.crops.min_scale = o.crops.max_scale = 1.0;
+  auto data = CropDataset::Open(o.crops);
+  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  ASSERT_TRUE(data->weighted());
+  std::vector<float> x(32 * 32), y(32 * 32), w(32 * 32);
+  EXPECT_FALSE(data->Train(0, 0, x.data(), y.data()).ok()) << "no weight buffer";
+  float top = 0;
+  for (uint64_t i = 0; i < 16; ++i) {
+    ASSERT_TRUE(data->Train(i, 0, x.data(), y.data(), w.data()).ok());
+    EXPECT_GE(*std::min_element(w.begin(), w.end()), 1.0f - 1e-5f);
+    top = std::max(top, *std::max_element(w.begin(), w.end()));
+  }
+  EXPECT_GT(top, 5.0f) << "some crop holds the seam of n0";
+  EXPECT_LE(top, 11.0f);
+  auto state = TrainSegmentation(o);
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  o.crops.seam_weight = -1;
   EXPECT_FALSE(CropDataset::Open(o.crops).ok());
   fs::remove_all(dir);
 }
