@@ -103,6 +103,7 @@ Status ParsePostprocess(const json& j, PostprocessSpec* p, const std::string& wh
   SEGHUB_RETURN_IF_ERROR(Get(j, "core_fraction", &p->core_fraction, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "core_threshold", &p->core_threshold, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "min_core_area", &p->min_core_area, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "low_threshold", &p->low_threshold, where));
   if (p->instances != "none" && p->instances != "watershed" && p->instances != "cores") {
     return InvalidArgument(where + ": postprocess.instances must be none, watershed or cores");
   }
@@ -113,6 +114,9 @@ Status ParsePostprocess(const json& j, PostprocessSpec* p, const std::string& wh
     return InvalidArgument(where + ": postprocess.core_threshold must lie in (0, 1)");
   }
   if (p->min_core_area < 1) return InvalidArgument(where + ": postprocess.min_core_area >= 1");
+  if (!(p->low_threshold >= 0.0 && p->low_threshold < 1.0)) {
+    return InvalidArgument(where + ": postprocess.low_threshold must lie in [0, 1)");
+  }
   if (p->min_area < 0) return InvalidArgument(where + ": postprocess.min_area must be >= 0");
   if (p->min_distance < 1) return InvalidArgument(where + ": postprocess.min_distance >= 1");
   if (!(p->saddle_ratio >= 0.0 && p->saddle_ratio <= 1.0)) {
@@ -255,7 +259,8 @@ nlohmann::json ModelConfigToJson(const ModelConfig& c) {
                       {"min_length", c.postprocess.min_length},
                       {"core_fraction", c.postprocess.core_fraction},
                       {"core_threshold", c.postprocess.core_threshold},
-                      {"min_core_area", c.postprocess.min_core_area}};
+                      {"min_core_area", c.postprocess.min_core_area},
+                      {"low_threshold", c.postprocess.low_threshold}};
   j["precision"] = c.precision;
   j["batching"] = {{"max_batch_size", c.batching.max_batch_size},
                    {"preferred_batch_sizes", c.batching.preferred_batch_sizes},

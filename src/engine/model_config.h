@@ -64,6 +64,10 @@ struct PostprocessSpec {
   // cores: a core is core probability > core_threshold; smaller than min_core_area px, noise.
   double core_threshold = 0.5;
   int min_core_area = 4;
+  // watershed/cores: regions above low_threshold that never reach the threshold are objects too
+  // (imaging::InstanceOptions::low_threshold; 0 = off; ignored when a request's threshold is
+  // not above it).
+  double low_threshold = 0.0;
   double min_area = 50.0;  // px²; smaller objects are dropped
   std::string class_name = "spheroid";
   int min_distance = 5;  // watershed: peaks closer than this (px) do not split an object

@@ -234,12 +234,40 @@ Result<cv::Mat> SeparateInstances(const cv::Mat& mask, const InstanceOptions& op
   return Separate(mask, cv::Mat(), options);
 }
 
-Result<cv::Mat> SeparateInstancesFromProbabilities(const cv::Mat& probabilities,
-                                                   const InstanceOptions& options) {
+Result<cv::Mat> ForegroundMask(const cv::Mat& probabilities, const InstanceOptions& options) {
   if (probabilities.empty() || probabilities.type() != CV_32FC1) {
     return InvalidArgument("probabilities must be a non-empty CV_32FC1 map");
   }
-  return SeparateInstances(probabilities > options.threshold, options);
+  if (!(options.low_threshold >= 0.0f && options.low_threshold < options.threshold)) {
+    return InvalidArgument("low_threshold must lie in [0, threshold)");
+  }
+  cv::Mat high = probabilities > options.threshold;
+  if (options.low_threshold == 0.0f) return high;
+  const cv::Mat low = probabilities > options.low_threshold;
+  cv::Mat ids;
+  const int n = cv::connectedComponents(low, ids, 8, CV_32S);
+  std::vector<char> reaches(static_cast<size_t>(n), 0);
+  for (int y = 0; y < ids.rows; ++y) {
+    const int* id = ids.ptr<int>(y);
+    const uchar* h = high.ptr<uchar>(y);
+    for (int x = 0; x < ids.cols; ++x) {
+      if (h[x]) reaches[id[x]] = 1;
+    }
+  }
+  for (int y = 0; y < ids.rows; ++y) {
+    const int* id = ids.ptr<int>(y);
+    uchar* h = high.ptr<uchar>(y);
+    for (int x = 0; x < ids.cols; ++x) {
+      if (id[x] != 0 && !reaches[id[x]]) h[x] = 255;
+    }
+  }
+  return high;
+}
+
+Result<cv::Mat> SeparateInstancesFromProbabilities(const cv::Mat& probabilities,
+                                                   const InstanceOptions& options) {
+  SEGHUB_ASSIGN_OR_RETURN(const cv::Mat mask, ForegroundMask(probabilities, options));
+  return SeparateInstances(mask, options);
 }
 
 Result<cv::Mat> SeparateInstancesFromCores(const cv::Mat& probabilities, const cv::Mat& cores,
@@ -249,7 +277,8 @@ Result<cv::Mat> SeparateInstancesFromCores(const cv::Mat& probabilities, const c
     return InvalidArgument("probabilities and cores must be non-empty CV_32FC1 maps of one size");
   }
   if (options.min_core_area < 1) return InvalidArgument("min_core_area must be at least 1");
-  return Separate(probabilities > options.threshold, cores > options.core_threshold, options);
+  SEGHUB_ASSIGN_OR_RETURN(const cv::Mat mask, ForegroundMask(probabilities, options));
+  return Separate(mask, cores > options.core_threshold, options);
 }
 
 }  // namespace seghub::imaging

@@ -32,15 +32,24 @@ struct InstanceOptions {
   // foreground; regions under min_core_area px seed nothing (noise on a seam).
   float core_threshold = 0.5f;
   int min_core_area = 4;
+  // 0 = off. Else connected regions of probability > low_threshold that hold no pixel above
+  // threshold are objects too: small dim nuclei whose peak stays under the threshold. Regions
+  // that do reach the threshold keep its extent, so neighbours never merge through the lower
+  // level. Valid range [0, threshold).
+  float low_threshold = 0.0f;
 };
 
 // `mask`: CV_8UC1, non-zero = foreground. Returns CV_32SC1 labels, 0 = background, 1..N.
 // Every foreground pixel gets a label; no ridge pixels are left between instances.
 Result<cv::Mat> SeparateInstances(const cv::Mat& mask, const InstanceOptions& options = {});
 
-// Same from a CV_32FC1 probability map, thresholded with `>`.
+// Same from a CV_32FC1 probability map, thresholded with `>` (and low_threshold, above).
 Result<cv::Mat> SeparateInstancesFromProbabilities(const cv::Mat& probabilities,
                                                    const InstanceOptions& options = {});
+
+// The foreground SeparateInstancesFromProbabilities and ...FromCores separate: probability >
+// threshold, plus the regions low_threshold adds. CV_8UC1, 255 = foreground.
+Result<cv::Mat> ForegroundMask(const cv::Mat& probabilities, const InstanceOptions& options);
 
 // `probabilities` and `cores`: CV_32FC1 maps of one size (foreground and core probability).
 // Markers are the cores, plus the deepest pixel of every foreground component without one; the

@@ -233,6 +233,8 @@ void SegmentService::Finish(const std::shared_ptr<Job>& job) {
       iopt.saddle_ratio = cfg.postprocess.saddle_ratio;
       iopt.core_threshold = static_cast<float>(cfg.postprocess.core_threshold);
       iopt.min_core_area = cfg.postprocess.min_core_area;
+      const float low = static_cast<float>(cfg.postprocess.low_threshold);
+      iopt.low_threshold = low < iopt.threshold ? low : 0.0f;
       auto labels = planes.size() > 1 ? imaging::SeparateInstancesFromCores(*prob, planes[1], iopt)
                                       : imaging::SeparateInstancesFromProbabilities(*prob, iopt);
       if (!labels.ok()) return Complete(job, labels.status());

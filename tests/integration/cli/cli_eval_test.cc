@@ -74,15 +74,21 @@ TEST_F(CliEvalTest, MissedObjectHalvesAveragePrecision) {
   }
   EXPECT_NEAR(j["overall"]["ap"]["0.5"], 2.0 / 3.0, 1e-9);
   EXPECT_NEAR(j["overall"]["mean_ap"]["0.5"], 0.75, 1e-9);
+  // The second disc of "two" has no prediction over it: one missed, nothing else.
+  EXPECT_EQ(j["overall"]["errors"]["missed"], 1) << j["overall"];
+  EXPECT_EQ(j["overall"]["errors"]["merged"], 0);
+  EXPECT_EQ(j["overall"]["errors"]["split"], 0);
+  EXPECT_EQ(j["overall"]["errors"]["spurious"], 0);
 
-  // The table has a row per image plus the mean and pooled rows.
+  // The table has a row per image, the mean and pooled rows, and the error breakdown.
   r = Eval({"--pred", (root_ / "pred").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto lines = SplitLines(r.out);
-  ASSERT_EQ(lines.size(), 5u) << r.out;
+  ASSERT_EQ(lines.size(), 6u) << r.out;
   EXPECT_NE(lines[0].find("AP@0.75"), std::string::npos);
   EXPECT_NE(lines[4].find("pooled"), std::string::npos);
   EXPECT_NE(lines[4].find("0.667"), std::string::npos) << lines[4];
+  EXPECT_NE(lines[5].find("1 missed"), std::string::npos) << lines[5];
 }
 
 TEST_F(CliEvalTest, MissingGroundTruthOrPredictionFailsThatImage) {

@@ -90,6 +90,23 @@ TEST(ModelConfigTest, CoreInstancesNeedASecondOutputChannel) {
           .ok());
 }
 
+TEST(ModelConfigTest, LowThresholdRoundTripsAndIsChecked) {
+  auto low = ParseModelConfig(
+      nlohmann::json::parse(R"({"postprocess": {"instances": "watershed", "low_threshold": 0.3}})"),
+      "/m/nuclei");
+  ASSERT_TRUE(low.ok()) << low.status().ToString();
+  auto round_trip = ParseModelConfig(ModelConfigToJson(*low), "/m/nuclei");
+  ASSERT_TRUE(round_trip.ok());
+  EXPECT_DOUBLE_EQ(round_trip->postprocess.low_threshold, 0.3);
+  EXPECT_DOUBLE_EQ(ParseModelConfig(nlohmann::json::object(), "/m/x")->postprocess.low_threshold,
+                   0.0);
+  for (const char* bad :
+       {R"({"postprocess": {"low_threshold": 1.0}})", R"({"postprocess": {"low_threshold": -0.1}})",
+        R"({"postprocess": {"low_threshold": "0.3"}})"}) {
+    EXPECT_FALSE(ParseModelConfig(nlohmann::json::parse(bad), "/m/x").ok()) << bad;
+  }
+}
+
 TEST(ModelConfigTest, SignalRegionPostprocessing) {
   auto defaults =
       ParseModelConfig(nlohmann::json::parse(R"({"task": "signal-segmentation"})"), "/m/pd");

@@ -107,6 +107,32 @@ TEST(InstancesTest, KeepsSingleAndSmallObjectsWhole) {
   EXPECT_EQ(cv::countNonZero(*labels > 0), cv::countNonZero(mask));
 }
 
+// A dim small blob that never reaches the threshold becomes an object with low_threshold; two
+// bright blobs joined by a dim bridge stay two, and keep the threshold's extent.
+TEST(InstancesTest, LowThresholdAddsDimObjectsOnly) {
+  cv::Mat prob(60, 100, CV_32FC1, cv::Scalar(0.05));
+  cv::circle(prob, {20, 30}, 10, cv::Scalar(0.9), cv::FILLED);
+  cv::circle(prob, {50, 30}, 10, cv::Scalar(0.9), cv::FILLED);
+  cv::rectangle(prob, cv::Rect(29, 28, 13, 4), cv::Scalar(0.4), cv::FILLED);  // dim bridge
+  cv::circle(prob, {85, 15}, 3, cv::Scalar(0.4), cv::FILLED);                 // dim small nucleus
+  InstanceOptions o;
+  o.min_distance = 4;
+  auto plain = SeparateInstancesFromProbabilities(prob, o);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->at<int>(15, 85), 0);
+  EXPECT_EQ(Labels(*plain).size(), 2u);
+  o.low_threshold = 0.3f;
+  auto low = SeparateInstancesFromProbabilities(prob, o);
+  ASSERT_TRUE(low.ok()) << low.status().ToString();
+  EXPECT_EQ(Labels(*low).size(), 3u);
+  EXPECT_GT(low->at<int>(15, 85), 0);
+  EXPECT_EQ(low->at<int>(29, 35), 0) << "the bridge reaches the threshold: not added";
+  EXPECT_EQ(cv::countNonZero(*low > 0) - cv::countNonZero(*plain > 0),
+            cv::countNonZero(prob(cv::Rect(80, 10, 11, 11)) > 0.3f));
+  o.low_threshold = 0.5f;
+  EXPECT_FALSE(SeparateInstancesFromProbabilities(prob, o).ok());
+}
+
 TEST(InstancesTest, EmptyMaskGivesNoInstances) {
   const auto labels = SeparateInstances(cv::Mat::zeros(20, 20, CV_8UC1));
   ASSERT_TRUE(labels.ok());

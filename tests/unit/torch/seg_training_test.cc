@@ -147,13 +147,19 @@ TEST(SegTrainingTest, FolderDatasetHoldsOutEveryNthPair) {
   fs::remove_all(dir);
 }
 
+// 20x30 labels: 6x6 squares 1 and 2 touch along x = 7 | 8; 5x5 square 3 stands alone.
+cv::Mat TwoTouchingAndOneAlone() {
+  cv::Mat labels = cv::Mat::zeros(20, 30, CV_16UC1);
+  labels(cv::Rect(2, 2, 6, 6)).setTo(1);
+  labels(cv::Rect(8, 2, 6, 6)).setTo(2);
+  labels(cv::Rect(20, 10, 5, 5)).setTo(3);
+  return labels;
+}
+
 // Two touching instances get a seam between them; a lone instance keeps its full extent, and a
 // binary mask is split into connected components first.
 TEST(SeamTargetTest, SeparatesTouchingInstancesOnly) {
-  cv::Mat labels = cv::Mat::zeros(20, 30, CV_16UC1);
-  labels(cv::Rect(2, 2, 6, 6)).setTo(1);
-  labels(cv::Rect(8, 2, 6, 6)).setTo(2);  // touches instance 1 along x = 7 | 8
-  labels(cv::Rect(20, 10, 5, 5)).setTo(3);
+  const cv::Mat labels = TwoTouchingAndOneAlone();
   auto t = SeamTarget(labels, 1);
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   EXPECT_EQ(t->at<float>(4, 7), 0.0f);
@@ -194,10 +200,7 @@ TEST(CoreTargetTest, EveryInstanceKeepsACoreAndNeighboursStayApart) {
 // The border weight peaks on the seam and the background between touching instances, is 1 inside
 // objects and next to a lone one, and bad parameters are refused.
 TEST(SeamWeightTest, PeaksBetweenTouchingInstancesOnly) {
-  cv::Mat labels = cv::Mat::zeros(20, 30, CV_16UC1);
-  labels(cv::Rect(2, 2, 6, 6)).setTo(1);
-  labels(cv::Rect(8, 2, 6, 6)).setTo(2);  // touches instance 1 along x = 7 | 8
-  labels(cv::Rect(20, 10, 5, 5)).setTo(3);
+  const cv::Mat labels = TwoTouchingAndOneAlone();
   auto target = SeamTarget(labels, 1);
   ASSERT_TRUE(target.ok());
   auto w = SeamWeight(labels, *target, 10.0, 5.0);
