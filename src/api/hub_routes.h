@@ -11,7 +11,8 @@
 //   POST /api/batch-calculate-metrics   a list of those
 //
 // seghub extras on segment requests: min_area, simplify (px), pixel_size (µm per px: metrics in
-// µm), instances (watershed split), metrics (false skips them), priority (0..10), page (TIFF).
+// µm), instances (watershed split), metrics (false skips them), priority (0..10), page (TIFF),
+// scale (resize factor before the model; default: the model's object-size estimate).
 // Handlers only parse and enqueue; SegmentService answers from its pool. Errors use the one
 // Status -> HTTP mapping (api/http_status.h).
 #ifndef SEGHUB_API_HUB_ROUTES_H_

@@ -22,6 +22,22 @@ Status Get(const json& j, const char* key, T* out, const std::string& where) {
   return Status::Ok();
 }
 
+Status ParseRescale(const json& j, InputSpec* in, const std::string& where) {
+  SEGHUB_RETURN_IF_ERROR(Get(j, "object_diameter", &in->object_diameter, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "min_scale", &in->min_scale, where));
+  SEGHUB_RETURN_IF_ERROR(Get(j, "max_scale", &in->max_scale, where));
+  if (!(in->object_diameter >= 0)) {
+    return InvalidArgument(where + ": input.object_diameter must be >= 0 (0 = off)");
+  }
+  if (!(in->min_scale > 0 && in->min_scale <= 1 && in->max_scale >= 1 && in->max_scale <= 16)) {
+    return InvalidArgument(where + ": input.min_scale must lie in (0, 1] and max_scale in [1, 16]");
+  }
+  if (in->object_diameter > 0 && in->resize != "tile") {
+    return InvalidArgument(where + ": input.object_diameter needs input.resize 'tile'");
+  }
+  return Status::Ok();
+}
+
 Status ParseInput(const json& j, InputSpec* in, const std::string& where) {
   if (!j.is_object()) return InvalidArgument(where + ": 'input' must be an object");
   SEGHUB_RETURN_IF_ERROR(Get(j, "channels", &in->channels, where));
@@ -35,6 +51,7 @@ Status ParseInput(const json& j, InputSpec* in, const std::string& where) {
   SEGHUB_RETURN_IF_ERROR(Get(j, "normalize", &in->normalize, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "invert", &in->invert, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "flips", &in->flips, where));
+  SEGHUB_RETURN_IF_ERROR(ParseRescale(j, in, where));
   if (in->flips != 1 && in->flips != 2 && in->flips != 4) {
     return InvalidArgument(where + ": input.flips must be 1, 2 or 4");
   }
@@ -246,7 +263,10 @@ nlohmann::json ModelConfigToJson(const ModelConfig& c) {
                 {"std", c.input.std},
                 {"normalize", c.input.normalize},
                 {"invert", c.input.invert},
-                {"flips", c.input.flips}};
+                {"flips", c.input.flips},
+                {"object_diameter", c.input.object_diameter},
+                {"min_scale", c.input.min_scale},
+                {"max_scale", c.input.max_scale}};
   j["output"] = {{"channels", c.output.channels},
                  {"activation", c.output.activation},
                  {"average_negated", c.output.average_negated}};

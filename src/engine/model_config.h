@@ -39,6 +39,14 @@ struct InputSpec {
   // averaged after mirroring them back. 1 = off, 2 = plus the 180-degree rotation (both axes),
   // 4 = plus each axis alone. Costs that many times the compute.
   int flips = 1;
+  // Object-size rescaling ("tile" with postprocess.instances): a net segments best at the object
+  // sizes it was trained on. With object_diameter > 0 a first pass measures the median equivalent
+  // diameter d of the objects it finds; when s = object_diameter / d, clamped to [min_scale,
+  // max_scale], is at least 1.25 (or at most 0.8) the image is resized by s and segmented again,
+  // and the instances are mapped back to the image's own size. 0 = off.
+  double object_diameter = 0;  // px
+  double min_scale = 1.0;
+  double max_scale = 4.0;
 };
 
 struct OutputSpec {

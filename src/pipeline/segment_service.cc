@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <future>
 #include <mutex>
+#include <opencv2/imgproc.hpp>
 #include <thread>
 
 #include "common/logging.h"
 #include "imaging/exports.h"
 #include "imaging/instances.h"
 #include "pipeline/input_plan.h"
+#include "pipeline/object_scale.h"
 #include "pipeline/task_pool.h"
 
 namespace seghub::pipeline {
@@ -31,8 +33,16 @@ class SegmentService::Job {
   SteadyTime first_submit;
   std::atomic<bool> finished{false};
   std::atomic<size_t> inputs_made{0};
-  std::optional<InputPlan> plan;  // written once by Prepare before any submission
-  cv::Mat image;                  // keep_image only
+  // Written by Prepare (and by MaybeRescale once every input of the first pass is back) before
+  // any input of the pass is submitted; read by the pass's submit and output tasks.
+  std::optional<InputPlan> plan;
+  cv::Mat image;            // keep_image only
+  cv::Mat source;           // decoded pixels, kept while a rescaled second pass may follow
+  cv::Size image_size;      // the decoded image's own size
+  double scale = 1;         // the current pass's resize factor
+  bool measured = false;    // the object-size estimate has been made (pool thread, one at a time)
+  int model_inputs = 0;     // inputs of earlier passes
+  double first_pass_s = 0;  // post-processing of a first pass that led to a rescaled one
 
   std::mutex mu;
   std::optional<OutputAssembler> assembler;  // guarded by mu
@@ -49,6 +59,41 @@ class SegmentService::Job {
 namespace {
 
 double Seconds(SteadyTime a, SteadyTime b) { return std::chrono::duration<double>(b - a).count(); }
+
+imaging::PolygonOptions PolygonOptionsFor(const SegmentRequest& req,
+                                          const engine::ModelConfig& cfg) {
+  imaging::PolygonOptions popt;
+  popt.threshold = req.threshold.value_or(cfg.recommended_threshold);
+  popt.min_area = req.min_area.value_or(cfg.postprocess.min_area);
+  popt.detect_holes = req.detect_holes;
+  popt.simplify_epsilon = req.simplify_epsilon;
+  popt.class_name = cfg.postprocess.class_name;
+  return popt;
+}
+
+// Instance labels from the probability plane (and the cores plane, when the model has one).
+Result<cv::Mat> InstanceLabels(const std::vector<cv::Mat>& planes, const engine::ModelConfig& cfg,
+                               float threshold) {
+  imaging::InstanceOptions iopt;
+  iopt.threshold = threshold;
+  iopt.min_distance = cfg.postprocess.min_distance;
+  iopt.saddle_ratio = cfg.postprocess.saddle_ratio;
+  iopt.core_threshold = static_cast<float>(cfg.postprocess.core_threshold);
+  iopt.min_core_area = cfg.postprocess.min_core_area;
+  const float low = static_cast<float>(cfg.postprocess.low_threshold);
+  iopt.low_threshold = low < iopt.threshold ? low : 0.0f;
+  return planes.size() > 1 ? imaging::SeparateInstancesFromCores(planes[0], planes[1], iopt)
+                           : imaging::SeparateInstancesFromProbabilities(planes[0], iopt);
+}
+
+// A probability plane of a rescaled pass back at the image's own size.
+cv::Mat ToImageSize(const cv::Mat& plane, cv::Size size, int shrink_interpolation) {
+  if (plane.size() == size) return plane;
+  cv::Mat out;
+  const bool shrink = plane.cols > size.width;
+  cv::resize(plane, out, size, 0, 0, shrink ? shrink_interpolation : cv::INTER_LINEAR);
+  return out;
+}
 
 }  // namespace
 
@@ -94,6 +139,9 @@ Status SegmentService::Segment(std::string bytes, SegmentRequest request, Segmen
   if (request.min_area && *request.min_area < 0) return InvalidArgument("min_area must be >= 0");
   if (request.um_per_px < 0) return InvalidArgument("pixel size must be >= 0");
   if (request.simplify_epsilon < 0) return InvalidArgument("simplify epsilon must be >= 0");
+  if (request.scale && !(*request.scale > 0 && *request.scale <= 16)) {
+    return InvalidArgument("scale must lie in (0, 16]");
+  }
   auto job = std::make_shared<Job>();
   job->bytes = std::move(bytes);
   job->request = std::move(request);
@@ -129,18 +177,48 @@ void SegmentService::Prepare(std::shared_ptr<Job> job) {
   std::string().swap(job->bytes);  // the encoded bytes are not needed any more
   if (!decoded.ok()) return Complete(job, decoded.status());
   if (job->request.keep_image) job->image = decoded->pixels;
-  auto plan = InputPlan::Create(decoded->pixels, job->config);
-  if (!plan.ok()) return Complete(job, plan.status());
-  job->plan.emplace(std::move(*plan));
-  auto assembler = OutputAssembler::Create(*job->plan);
-  if (!assembler.ok()) return Complete(job, assembler.status());
+  job->image_size = decoded->pixels.size();
+  const SegmentRequest& req = job->request;
+  const bool instances =
+      req.separate_instances.value_or(job->config.postprocess.instances != "none");
+  if (req.scale) {
+    job->measured = true;  // the caller knows the scale
+  } else if (instances && job->config.input.object_diameter > 0) {
+    job->source = decoded->pixels;
+  }
+  Status planned = StartPass(job, decoded->pixels, req.scale.value_or(1.0));
   {
     std::lock_guard<std::mutex> lock(job->mu);
-    job->assembler.emplace(std::move(*assembler));
     job->preprocessing_s += Seconds(start, clock_->Now());
   }
+  if (!planned.ok()) return Complete(job, planned);
   job->first_submit = clock_->Now();
   SubmitMore(job);
+}
+
+Status SegmentService::StartPass(const std::shared_ptr<Job>& job, const cv::Mat& pixels,
+                                 double scale) {
+  cv::Mat scaled = pixels;
+  if (scale != 1) {
+    const double pixels_after = scale * scale * static_cast<double>(pixels.total());
+    if (pixels_after > static_cast<double>(options_.limits.max_pixels)) {
+      return InvalidArgument("scale " + std::to_string(scale) + " makes the image larger than " +
+                             std::to_string(options_.limits.max_pixels) + " pixels");
+    }
+    cv::resize(pixels, scaled, cv::Size(), scale, scale,
+               scale > 1 ? cv::INTER_LINEAR : cv::INTER_AREA);
+  }
+  SEGHUB_ASSIGN_OR_RETURN(InputPlan plan, InputPlan::Create(scaled, job->config));
+  SEGHUB_ASSIGN_OR_RETURN(OutputAssembler assembler, OutputAssembler::Create(plan));
+  std::lock_guard<std::mutex> lock(job->mu);
+  if (job->plan) job->model_inputs += static_cast<int>(job->plan->size());
+  job->plan.emplace(std::move(plan));
+  job->assembler.emplace(std::move(assembler));
+  job->scale = scale;
+  job->next = job->received = 0;
+  job->inflight = 0;
+  job->inputs_made.store(0);
+  return Status::Ok();
 }
 
 void SegmentService::SubmitMore(const std::shared_ptr<Job>& job) {
@@ -217,31 +295,21 @@ void SegmentService::Finish(const std::shared_ptr<Job>& job) {
     } else {
       cv::split(*maps, planes);
     }
-    const cv::Mat* prob = &planes[0];
-    imaging::PolygonOptions popt;
-    popt.threshold = req.threshold.value_or(cfg.recommended_threshold);
-    popt.min_area = req.min_area.value_or(cfg.postprocess.min_area);
-    popt.detect_holes = req.detect_holes;
-    popt.simplify_epsilon = req.simplify_epsilon;
-    popt.class_name = cfg.postprocess.class_name;
+    const imaging::PolygonOptions popt = PolygonOptionsFor(req, cfg);
     bool instances = req.separate_instances.value_or(cfg.postprocess.instances != "none");
     Result<std::vector<imaging::Polygon>> polygons = std::vector<imaging::Polygon>{};
     if (instances) {
-      imaging::InstanceOptions iopt;
-      iopt.threshold = popt.threshold;
-      iopt.min_distance = cfg.postprocess.min_distance;
-      iopt.saddle_ratio = cfg.postprocess.saddle_ratio;
-      iopt.core_threshold = static_cast<float>(cfg.postprocess.core_threshold);
-      iopt.min_core_area = cfg.postprocess.min_core_area;
-      const float low = static_cast<float>(cfg.postprocess.low_threshold);
-      iopt.low_threshold = low < iopt.threshold ? low : 0.0f;
-      auto labels = planes.size() > 1 ? imaging::SeparateInstancesFromCores(*prob, planes[1], iopt)
-                                      : imaging::SeparateInstancesFromProbabilities(*prob, iopt);
+      auto labels = InstanceLabels(planes, cfg, popt.threshold);
       if (!labels.ok()) return Complete(job, labels.status());
-      polygons = imaging::PolygonsFromLabels(*labels, *prob, popt);
+      if (!job->measured && MaybeRescale(job, *labels, popt.min_area, start)) return;
+      planes[0] = ToImageSize(planes[0], job->image_size, cv::INTER_AREA);
+      polygons =
+          imaging::PolygonsFromLabels(ResizeLabels(*labels, job->image_size), planes[0], popt);
     } else {
-      polygons = imaging::PolygonsFromProbabilities(*prob, popt);
+      planes[0] = ToImageSize(planes[0], job->image_size, cv::INTER_AREA);
+      polygons = imaging::PolygonsFromProbabilities(planes[0], popt);
     }
+    const cv::Mat* prob = &planes[0];
     if (!polygons.ok()) return Complete(job, polygons.status());
     result.polygons = std::move(*polygons);
     if (req.compute_metrics) {
@@ -262,22 +330,46 @@ void SegmentService::Finish(const std::shared_ptr<Job>& job) {
   }
   const SteadyTime end = clock_->Now();
   result.model = cfg.name;
-  result.width = job->plan->image_size().width;
-  result.height = job->plan->image_size().height;
+  result.width = job->image_size.width;
+  result.height = job->image_size.height;
   result.device = job->device;
   result.um_per_px = req.um_per_px;
-  result.model_inputs = static_cast<int>(job->plan->size());
+  result.scale = job->scale;
   {
     std::lock_guard<std::mutex> lock(job->mu);
     result.batch_size_used = job->batch_max;
     result.timing.preprocessing_s = job->preprocessing_s;
     result.timing.decode_s = job->decode_s;
     result.timing.inference_s = Seconds(job->first_submit, job->last_output);
+    result.model_inputs = job->model_inputs + static_cast<int>(job->plan->size());
+    result.timing.postprocessing_s = job->first_pass_s + Seconds(start, end);
   }
   result.timing.queue_s = job->queue_s;
-  result.timing.postprocessing_s = Seconds(start, end);
   result.timing.total_s = Seconds(job->accepted, end);
   Complete(job, std::move(result));
+}
+
+bool SegmentService::MaybeRescale(const std::shared_ptr<Job>& job, const cv::Mat& labels,
+                                  double min_area, SteadyTime start) {
+  job->measured = true;
+  cv::Mat source = std::move(job->source);
+  job->source.release();
+  if (source.empty()) return false;
+  const double scale = ChooseScale(job->config.input, MedianObjectDiameter(labels, min_area),
+                                   static_cast<double>(job->image_size.area()),
+                                   static_cast<double>(options_.limits.max_pixels));
+  if (scale == 1) return false;
+  Status started = StartPass(job, source, scale);
+  {
+    std::lock_guard<std::mutex> lock(job->mu);
+    job->first_pass_s = Seconds(start, clock_->Now());
+  }
+  if (!started.ok()) {
+    Complete(job, started);
+  } else {
+    SubmitMore(job);
+  }
+  return true;
 }
 
 void SegmentService::Complete(const std::shared_ptr<Job>& job, Result<SegmentResult> result) {
@@ -316,7 +408,8 @@ nlohmann::json SegmentResultToHubJson(const SegmentResult& r) {
           {"device", r.device},
           {"gpu_enabled", r.device.rfind("cuda", 0) == 0},
           {"batch_size_used", r.batch_size_used},
-          {"tiles", r.model_inputs}};
+          {"tiles", r.model_inputs},
+          {"scale", r.scale}};
 }
 
 }  // namespace seghub::pipeline

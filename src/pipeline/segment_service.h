@@ -44,6 +44,10 @@ struct SegmentRequest {
   bool compute_metrics = true;
   bool keep_image = false;  // return the decoded pixels and probabilities (overlays, labels)
   int page = 0;             // multi-page TIFF page
+  // Resize the image by this factor before the model sees it (objects come out nearer the size
+  // the model was trained on); polygons stay in the image's own pixels. Empty: the model's
+  // input.object_diameter estimates it per image (object_scale.h), or 1.
+  std::optional<double> scale;
   std::string client_id = "anonymous";
   int priority = 0;
   std::optional<SteadyTime> deadline;
@@ -68,7 +72,8 @@ struct SegmentResult {
   std::map<int, imaging::ShapeMetrics> metrics;  // external polygon id -> its metrics
   SegmentTiming timing;
   int batch_size_used = 0;  // largest engine batch any of its inputs ran in
-  int model_inputs = 0;     // 1, or the number of tiles
+  int model_inputs = 0;     // 1, or the number of tiles (of both passes when rescaled)
+  double scale = 1;         // the factor the image was resized by (SegmentRequest::scale)
   std::string device;
   double um_per_px = 0.0;
   cv::Mat image;          // with keep_image: decoded pixels (RGB/grey, source depth)
@@ -110,6 +115,13 @@ class SegmentService {
   void SubmitMore(const std::shared_ptr<Job>& job);
   void OnOutput(const std::shared_ptr<Job>& job, size_t index, Result<engine::InferResult> r);
   void Finish(const std::shared_ptr<Job>& job);
+  // Plans and resets the job for a pass over `pixels` resized by `scale`. Pool thread; no input
+  // of an earlier pass may be in flight.
+  Status StartPass(const std::shared_ptr<Job>& job, const cv::Mat& pixels, double scale);
+  // After a first pass: estimates the object size from `labels` and, when the model asks for a
+  // different scale, starts the second pass and returns true (the job then finishes later).
+  bool MaybeRescale(const std::shared_ptr<Job>& job, const cv::Mat& labels, double min_area,
+                    SteadyTime start);
   void Complete(const std::shared_ptr<Job>& job, Result<SegmentResult> result);
 
   engine::Engine* engine_;
@@ -123,7 +135,7 @@ class SegmentService {
 
 // The Hub's /api/v1/segment body: {model_used, threshold_used, image_size, polygons,
 // processing_time, inference_time, preprocessing_time, device, gpu_enabled, batch_size_used,
-// success}, plus seghub's extras (postprocessing_time, tiles, per-polygon "metrics" and
+// success}, plus seghub's extras (postprocessing_time, tiles, scale, per-polygon "metrics" and
 // "unit" when metrics were computed).
 nlohmann::json SegmentResultToHubJson(const SegmentResult& result);
 

@@ -29,6 +29,7 @@ struct EvalArgs {
   std::string models_dir = "models";
   std::string pred_dir;
   int threads = 0;
+  double scale = 0;  // > 0: SegmentRequest::scale; 0: the model decides
   bool json = false;
 };
 
@@ -103,6 +104,7 @@ Status EvaluateWithModel(const EvalArgs& args, std::vector<EvalItem>* items) {
   pipeline::SegmentRequest request;
   request.model = segmenter->model;
   request.client_id = "cli";
+  if (args.scale > 0) request.scale = args.scale;
   Progress progress(static_cast<int64_t>(todo.size()), "eval");
   int64_t done = 0, failed = 0;
   SegmentFilesBounded(
@@ -247,6 +249,7 @@ void AddEvalCommand(CLI::App& app) {
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--threads", args->threads, "Compute threads (0 = all cores)")
       ->check(CLI::NonNegativeNumber);
+  AddScaleOption(cmd, &args->scale);
   cmd->add_flag("--json", args->json, "JSON report instead of a table");
   cmd->callback([args] {
     const int rc = RunEval(*args);

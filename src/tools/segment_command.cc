@@ -31,6 +31,7 @@ struct SegmentArgs {
   bool no_holes = false;
   double min_area = 0.0;  // used when --min-area was given
   double pixel_size = 0.0;
+  double scale = 0.0;  // > 0: SegmentRequest::scale; 0: the model decides
   int threads = 0;
   bool json = false;
   bool recursive = false;
@@ -85,6 +86,7 @@ Result<SegmentPlan> PlanRun(const SegmentArgs& args) {
   if (args.min_area_option->count() > 0) r.min_area = args.min_area;
   r.detect_holes = !args.no_holes;
   r.um_per_px = args.pixel_size;
+  if (args.scale > 0) r.scale = args.scale;
   r.keep_image = !args.out_dir.empty() && plan.formats.overlay;
   r.client_id = "cli";
   return plan;
@@ -223,6 +225,7 @@ void AddSegmentCommand(CLI::App& app) {
           ->check(CLI::NonNegativeNumber);
   cmd->add_option("--pixel-size", args->pixel_size, "µm per pixel: metrics in µm")
       ->check(CLI::NonNegativeNumber);
+  AddScaleOption(cmd, &args->scale);
   cmd->add_option("--threads", args->threads, "Compute threads (0 = all cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", args->json, "One JSON object per image on stdout (JSON lines)");

@@ -1,5 +1,6 @@
 #include "tools/segment_runner.h"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -87,6 +88,13 @@ Result<std::unique_ptr<LocalSegmenter>> StartSegmenter(const std::string& models
   s->model = status.config.name;
   SEGHUB_RETURN_IF_ERROR(s->local->engine->LoadModel(s->model));
   return s;
+}
+
+void AddScaleOption(CLI::App* cmd, double* scale) {
+  cmd->add_option("--scale", *scale,
+                  "Resize images by this factor before the model (default: the model's "
+                  "input.object_diameter decides per image, or 1)")
+      ->check(CLI::Range(1e-3, 16.0));
 }
 
 }  // namespace seghub::tools

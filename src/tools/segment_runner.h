@@ -16,6 +16,10 @@
 #include "pipeline/segment_service.h"
 #include "tools/engine_setup.h"
 
+namespace CLI {
+class App;
+}
+
 namespace seghub::tools {
 
 using ImageDoneCallback = std::function<void(size_t index, Result<pipeline::SegmentResult>)>;
@@ -42,6 +46,9 @@ struct LocalSegmenter {
 // a segmentation model. kNotFound / kInvalidArgument mean the user named something wrong.
 Result<std::unique_ptr<LocalSegmenter>> StartSegmenter(const std::string& models_dir,
                                                        const std::string& model, int threads);
+
+// Adds `--scale F` (SegmentRequest::scale, 0 < F <= 16) to `cmd`; *scale stays 0 unless given.
+void AddScaleOption(CLI::App* cmd, double* scale);
 
 }  // namespace seghub::tools
 

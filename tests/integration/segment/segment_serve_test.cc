@@ -243,6 +243,12 @@ TEST_F(SegmentServeTest, RealImagesGetPolygonsAndMetrics) {
   ASSERT_EQ(raw.status, 200) << raw.body;
   EXPECT_EQ(raw.Json()["polygons"].size(), body["polygons"].size());
   EXPECT_FALSE(raw.Json()["polygons"][0].contains("metrics"));
+  // scale: the model sees the image twice as large; outlines stay in the image's own pixels.
+  HttpReply scaled = PostForm(
+      "/api/v1/segment", {{"file", "n.png", png}, {"model", "", "bright"}, {"scale", "", "2"}});
+  ASSERT_EQ(scaled.status, 200) << scaled.body;
+  EXPECT_EQ(scaled.Json()["scale"], 2.0);
+  CheckPolygons(scaled.Json(), grey.cols, grey.rows);
   ExpectHealthy();
 }
 
@@ -313,6 +319,8 @@ TEST_F(SegmentServeTest, BadInputsGetClear4xxAndTheServerStaysHealthy) {
       {{{"file", "a.png", png}, {"threshold", "", "abc"}}, 400, "threshold"},
       {{{"file", "a.png", png}, {"threshold", "", "1.5"}}, 400, "threshold"},
       {{{"file", "a.png", png}, {"detect_holes", "", "maybe"}}, 400, "detect_holes"},
+      {{{"file", "a.png", png}, {"scale", "", "0"}}, 400, "scale"},
+      {{{"file", "a.png", png}, {"scale", "", "40"}}, 400, "scale"},
       {{{"file", "a.png", png}, {"model", "", "nope"}}, 400, "available"},
       {{{"model", "", "dark"}}, 400, "file"},
       {{{"file", "big.png", std::string(5 << 20, 'x')}}, 413, ""},

@@ -107,6 +107,26 @@ TEST(ModelConfigTest, LowThresholdRoundTripsAndIsChecked) {
   }
 }
 
+TEST(ModelConfigTest, ObjectDiameterRescalingRoundTripsAndIsChecked) {
+  auto cfg = ParseModelConfig(nlohmann::json::parse(R"({"input": {"resize": "tile", "tile": 256,
+      "object_diameter": 30, "max_scale": 3}})"),
+                              "/m/nuclei");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  auto round_trip = ParseModelConfig(ModelConfigToJson(*cfg), "/m/nuclei");
+  ASSERT_TRUE(round_trip.ok()) << round_trip.status().ToString();
+  EXPECT_DOUBLE_EQ(round_trip->input.object_diameter, 30);
+  EXPECT_DOUBLE_EQ(round_trip->input.min_scale, 1);
+  EXPECT_DOUBLE_EQ(round_trip->input.max_scale, 3);
+  EXPECT_DOUBLE_EQ(ParseModelConfig(nlohmann::json::object(), "/m/x")->input.object_diameter, 0);
+  for (const char* bad : {R"({"input": {"resize": "stretch", "object_diameter": 30}})",
+                          R"({"input": {"resize": "tile", "object_diameter": -1}})",
+                          R"({"input": {"resize": "tile", "min_scale": 0}})",
+                          R"({"input": {"resize": "tile", "max_scale": 0.5}})",
+                          R"({"input": {"resize": "tile", "object_diameter": "30"}})"}) {
+    EXPECT_FALSE(ParseModelConfig(nlohmann::json::parse(bad), "/m/x").ok()) << bad;
+  }
+}
+
 TEST(ModelConfigTest, SignalRegionPostprocessing) {
   auto defaults =
       ParseModelConfig(nlohmann::json::parse(R"({"task": "signal-segmentation"})"), "/m/pd");

@@ -210,6 +210,60 @@ TEST_F(SegmentServiceTest, CoreChannelSplitsTouchingObjects) {
   EXPECT_EQ(split->probabilities.channels(), 1);  // the foreground map alone is kept
 }
 
+// input.object_diameter: small objects are measured in a first pass, the image is segmented
+// again 3x larger, and the polygons come back in the image's own pixels. The affine model is
+// pixelwise, so the rescaled outlines must match the plain ones.
+TEST_F(SegmentServiceTest, SmallObjectsAreSegmentedAgainLarger) {
+  const std::string tile = R"({"channels": 3, "resize": "tile", "tile": 128, "tile_overlap": 32,
+                               "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225])";
+  const std::string post = R"(, "postprocess": {"instances": "watershed", "min_area": 10})";
+  AddModel("plain", tile + "}" + post);
+  AddModel("sized", tile + R"(, "object_diameter": 30, "max_scale": 4})" + post);
+  SegmentService& s = Start();
+  cv::Mat img(180, 240, CV_8UC1, cv::Scalar(200));
+  const std::vector<cv::Point> centres = {{30, 30}, {120, 40}, {200, 150}, {60, 140}};
+  for (const cv::Point& c : centres) cv::circle(img, c, 5, cv::Scalar(40), cv::FILLED);
+  auto plain = SegmentKeepingMap(img, "plain");
+  auto sized = SegmentKeepingMap(img, "sized");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  ASSERT_TRUE(sized.ok()) << sized.status().ToString();
+  EXPECT_EQ(plain->scale, 1);
+  // Median equivalent diameter ~11 px (raster discs of radius 5): 30 / 11 ~ 2.7.
+  EXPECT_GT(sized->scale, 2.4);
+  EXPECT_LT(sized->scale, 3.1);
+  EXPECT_GT(sized->model_inputs, plain->model_inputs * 2) << "both passes' tiles";
+  EXPECT_EQ(sized->width, 240);
+  EXPECT_EQ(sized->probabilities.size(), img.size());
+  ASSERT_EQ(sized->polygons.size(), centres.size());
+  ASSERT_EQ(plain->polygons.size(), centres.size());
+  for (size_t i = 0; i < centres.size(); ++i) {
+    const imaging::ShapeMetrics& a = plain->metrics.at(plain->polygons[i].id);
+    const imaging::ShapeMetrics& b = sized->metrics.at(sized->polygons[i].id);
+    EXPECT_NEAR(b.area, a.area, 0.15 * a.area) << i;
+  }
+  // Objects already near the model's size: one pass.
+  cv::Mat big(180, 240, CV_8UC1, cv::Scalar(200));
+  for (const cv::Point& c : {cv::Point(40, 40), cv::Point(150, 60), cv::Point(100, 130)}) {
+    cv::circle(big, c, 15, cv::Scalar(40), cv::FILLED);
+  }
+  auto one_pass = SegmentKeepingMap(big, "sized");
+  ASSERT_TRUE(one_pass.ok()) << one_pass.status().ToString();
+  EXPECT_EQ(one_pass->scale, 1);
+  EXPECT_EQ(one_pass->polygons.size(), 3u);
+  // A request's own scale wins, in one pass; out-of-range scales are refused.
+  SegmentRequest two;
+  two.model = "sized";
+  two.scale = 2.0;
+  auto scaled = s.SegmentSync(Png(img), two);
+  ASSERT_TRUE(scaled.ok()) << scaled.status().ToString();
+  EXPECT_EQ(scaled->scale, 2.0);
+  EXPECT_EQ(scaled->polygons.size(), centres.size());
+  for (double bad : {0.0, -1.0, 17.0}) {
+    two.scale = bad;
+    EXPECT_EQ(s.Segment(Png(img), two, [](auto) { FAIL(); }).code(), StatusCode::kInvalidArgument);
+  }
+}
+
 TEST_F(SegmentServiceTest, SixteenBitKeepsItsRange) {
   AddModel("whole", kWhole);
   SegmentService& s = Start("whole");
