@@ -86,6 +86,17 @@ Result<cv::Mat> InstanceLabels(const std::vector<cv::Mat>& planes, const engine:
                            : imaging::SeparateInstancesFromProbabilities(planes[0], iopt);
 }
 
+std::map<int, imaging::ShapeMetrics> MetricsOf(const std::vector<imaging::Polygon>& polygons,
+                                               double um_per_px) {
+  std::map<int, imaging::ShapeMetrics> metrics;
+  for (const imaging::PolygonGroup& g : imaging::GroupHoles(polygons)) {
+    auto m = imaging::ComputeShapeMetrics(polygons, g, um_per_px > 0 ? um_per_px : 1.0);
+    // Degenerate shapes (e.g. under 3 distinct points) have no metrics; they are kept.
+    if (m.ok()) metrics[polygons[g.external].id] = *m;
+  }
+  return metrics;
+}
+
 // A probability plane of a rescaled pass back at the image's own size.
 cv::Mat ToImageSize(const cv::Mat& plane, cv::Size size, int shrink_interpolation) {
   if (plane.size() == size) return plane;
@@ -312,14 +323,7 @@ void SegmentService::Finish(const std::shared_ptr<Job>& job) {
     const cv::Mat* prob = &planes[0];
     if (!polygons.ok()) return Complete(job, polygons.status());
     result.polygons = std::move(*polygons);
-    if (req.compute_metrics) {
-      for (const imaging::PolygonGroup& g : imaging::GroupHoles(result.polygons)) {
-        auto m = imaging::ComputeShapeMetrics(result.polygons, g,
-                                              req.um_per_px > 0 ? req.um_per_px : 1.0);
-        // Degenerate shapes (e.g. under 3 distinct points) have no metrics; they are kept.
-        if (m.ok()) result.metrics[result.polygons[g.external].id] = *m;
-      }
-    }
+    if (req.compute_metrics) result.metrics = MetricsOf(result.polygons, req.um_per_px);
     result.threshold = popt.threshold;
     if (req.keep_image) {
       result.image = job->image;
