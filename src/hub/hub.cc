@@ -182,6 +182,7 @@ Result<SubmitResult> Hub::Submit(const std::string& user_id, const std::string& 
   }
   nlohmann::json params = {{"detect_holes", request.detect_holes}};
   params["threshold"] = request.threshold ? nlohmann::json(*request.threshold) : nlohmann::json();
+  if (request.scale) params["scale"] = *request.scale;
   std::vector<JobSpec> specs;
   for (const std::string& id : ids) {
     if (!status_of.count(id)) return NotFound("image " + id + " is not in this project");

@@ -71,8 +71,9 @@ struct SegmentSubmission {
   std::string model;                   // empty: the segmenter's default
   std::optional<double> threshold;
   bool detect_holes = true;
-  int priority = 0;    // 0..10
-  bool force = false;  // also images already done (or already queued)
+  std::optional<double> scale;  // pipeline::SegmentRequest::scale; empty: the model decides
+  int priority = 0;             // 0..10
+  bool force = false;           // also images already done (or already queued)
 };
 
 struct SubmitResult {

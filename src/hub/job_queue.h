@@ -36,7 +36,8 @@ inline constexpr const char* kJobCancelled = "cancelled";
 
 struct JobSpec {
   std::string image_id, project_id, user_id, model;  // model empty: the server's default
-  // {threshold: number|null, detect_holes: bool, min_area?: number, um_per_px?: number}
+  // {threshold: number|null, detect_holes: bool, min_area?: number, um_per_px?: number,
+  //  scale?: number}
   nlohmann::json params = nlohmann::json::object();
   int priority = 0;  // 0..10, higher first (clamped)
 };

@@ -45,6 +45,7 @@ pipeline::SegmentRequest SegmentRequestFromParams(const nlohmann::json& params) 
   if (holes != params.end() && holes->is_boolean()) req.detect_holes = holes->get<bool>();
   if (auto a = number("min_area")) req.min_area = *a;
   if (auto u = number("um_per_px")) req.um_per_px = *u;
+  if (auto f = number("scale")) req.scale = *f;
   return req;
 }
 

@@ -69,7 +69,8 @@ struct JobRunnerStats {
 // dumps object keys sorted, so equal params give equal keys. Any thread.
 std::string ResultCacheKey(const std::string& blob_key, const std::string& model,
                            const nlohmann::json& params);
-// The SegmentRequest fields a job's params set (threshold, detect_holes, min_area, um_per_px).
+// The SegmentRequest fields a job's params set (threshold, detect_holes, min_area, um_per_px,
+// scale).
 pipeline::SegmentRequest SegmentRequestFromParams(const nlohmann::json& params);
 
 class JobRunner {

@@ -226,6 +226,9 @@ TEST_P(HubServiceTest, BadRequestsGetClearErrors) {
   EXPECT_EQ(alice.Call("POST", "/api/projects", {{"name", "   "}}).status, 400);
   EXPECT_EQ(alice.Call("POST", "/api/projects/" + project + "/segment", {{"priority", 11}}).status,
             400);
+  r = alice.Call("POST", "/api/projects/" + project + "/segment", {{"scale", 0}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.Json().value("error", "").find("scale"), std::string::npos) << r.body;
   EXPECT_EQ(alice.Call("POST", "/api/projects/" + project + "/segment", {{"model", "nope"}}).status,
             400);
   EXPECT_EQ(alice.Call("GET", "/api/projects/" + project + "/images?per_page=0").status, 400);

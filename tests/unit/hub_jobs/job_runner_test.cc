@@ -303,5 +303,23 @@ TEST_P(JobRunnerTest, StopLeavesUnfinishedJobsForRecovery) {
 
 SEGHUB_INSTANTIATE_DATABASE_TEST(JobRunnerTest);
 
+// A job's stored params become the request; wrong types are ignored (the API validated them).
+TEST(SegmentRequestFromParamsTest, ReadsEveryField) {
+  pipeline::SegmentRequest r = SegmentRequestFromParams(nlohmann::json::parse(
+      R"({"threshold": 0.3, "detect_holes": false, "min_area": 12, "um_per_px": 0.5,
+          "scale": 2.5})"));
+  EXPECT_FLOAT_EQ(*r.threshold, 0.3f);
+  EXPECT_FALSE(r.detect_holes);
+  EXPECT_DOUBLE_EQ(*r.min_area, 12);
+  EXPECT_DOUBLE_EQ(r.um_per_px, 0.5);
+  ASSERT_TRUE(r.scale.has_value());
+  EXPECT_DOUBLE_EQ(*r.scale, 2.5);
+  pipeline::SegmentRequest none =
+      SegmentRequestFromParams(nlohmann::json::parse(R"({"threshold": null, "scale": "2"})"));
+  EXPECT_FALSE(none.threshold.has_value());
+  EXPECT_FALSE(none.scale.has_value());
+  EXPECT_TRUE(none.detect_holes);
+}
+
 }  // namespace
 }  // namespace seghub::hub
