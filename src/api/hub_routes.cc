@@ -75,7 +75,7 @@ Result<SegmentRequest> ParseSegmentParams(const Params& p, const HttpRequest& re
   r.simplify_epsilon = simplify.value_or(0.0);
   SEGHUB_ASSIGN_OR_RETURN(auto pixel_size, OptionalNumber(p, "pixel_size", 0.0, 1e6));
   r.um_per_px = pixel_size.value_or(0.0);
-  SEGHUB_ASSIGN_OR_RETURN(r.scale, OptionalNumber(p, "scale", 0.0, 16.0));
+  SEGHUB_ASSIGN_OR_RETURN(r.scale, OptionalNumber(p, "scale", 0.0, pipeline::kMaxScale));
   SEGHUB_ASSIGN_OR_RETURN(r.separate_instances, OptionalBool(p, "instances"));
   SEGHUB_ASSIGN_OR_RETURN(auto metrics, OptionalBool(p, "metrics"));
   r.compute_metrics = metrics.value_or(true);

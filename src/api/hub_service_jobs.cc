@@ -44,8 +44,9 @@ Result<hub::SegmentSubmission> ParseSubmission(const nlohmann::json& body) {
   SEGHUB_ASSIGN_OR_RETURN(auto holes, OptBool(body, "detect_holes"));
   s.detect_holes = holes.value_or(true);
   SEGHUB_ASSIGN_OR_RETURN(s.scale, OptNumber(body, "scale"));
-  if (s.scale && !(*s.scale > 0 && *s.scale <= 16)) {
-    return InvalidArgument("field 'scale' must lie in (0, 16]");
+  if (s.scale && !(*s.scale > 0 && *s.scale <= pipeline::kMaxScale)) {
+    return InvalidArgument("field 'scale' must lie in (0, " +
+                           std::to_string(static_cast<int>(pipeline::kMaxScale)) + "]");
   }
   SEGHUB_ASSIGN_OR_RETURN(auto priority, OptNumber(body, "priority"));
   if (priority && (*priority != static_cast<int>(*priority) || *priority < 0 || *priority > 10)) {

@@ -52,8 +52,8 @@ Status ParseInput(const json& j, InputSpec* in, const std::string& where) {
   SEGHUB_RETURN_IF_ERROR(Get(j, "invert", &in->invert, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "flips", &in->flips, where));
   SEGHUB_RETURN_IF_ERROR(ParseRescale(j, in, where));
-  if (in->flips != 1 && in->flips != 2 && in->flips != 4) {
-    return InvalidArgument(where + ": input.flips must be 1, 2 or 4");
+  if (in->flips != 1 && in->flips != 2 && in->flips != 4 && in->flips != 8) {
+    return InvalidArgument(where + ": input.flips must be 1, 2, 4 or 8");
   }
   if (in->flips != 1 && in->resize != "tile") {
     return InvalidArgument(where + ": input.flips needs input.resize 'tile'");

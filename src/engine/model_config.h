@@ -37,13 +37,15 @@ struct InputSpec {
   std::string invert = "none";
   // Test-time augmentation ("tile" only): every tile also runs mirrored and the outputs are
   // averaged after mirroring them back. 1 = off, 2 = plus the 180-degree rotation (both axes),
-  // 4 = plus each axis alone. Costs that many times the compute.
+  // 4 = plus each axis alone, 8 = plus the transposes of those four (the 90-degree rotations and
+  // diagonal mirrors). Costs that many times the compute.
   int flips = 1;
   // Object-size rescaling ("tile" with postprocess.instances): a net segments best at the object
-  // sizes it was trained on. With object_diameter > 0 a first pass measures the median equivalent
-  // diameter d of the objects it finds; when s = object_diameter / d, clamped to [min_scale,
-  // max_scale], is at least 1.25 (or at most 0.8) the image is resized by s and segmented again,
-  // and the instances are mapped back to the image's own size. 0 = off.
+  // sizes it was trained on. With object_diameter > 0 a first pass measures the area-weighted
+  // median equivalent diameter d of the objects it finds (pipeline/object_scale.h); when s =
+  // object_diameter / d, clamped to [min_scale, max_scale], is at least 1.25 (or at most 0.8) the
+  // image is resized by s and segmented again, and the instances are mapped back to the image's own
+  // size. 0 = off.
   double object_diameter = 0;  // px
   double min_scale = 1.0;
   double max_scale = 4.0;

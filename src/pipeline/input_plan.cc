@@ -84,10 +84,28 @@ Result<cv::Mat> InputPlan::UnitRegion(const cv::Rect& rect, cv::Size out_size) c
   return unit;
 }
 
-int InputPlan::flip_code(size_t index) const {
-  // cv::flip codes: -1 both axes, 0 around the x axis (vertical), 1 around the y axis.
+namespace {
+
+// Variant v of input.flips' dihedral set: v / 4 says transposed (the 90-degree rotations' half
+// of the group), v % 4 the cv::flip code (-1 both axes, 0 around x, 1 around y; 2 = none).
+// Orders 1, 2 and 4 are the first variants of 8, so each order is a subgroup.
+int FlipCode(size_t variant) {
   static constexpr int kCodes[] = {2, -1, 0, 1};
-  return kCodes[index % flips_];
+  return kCodes[variant % 4];
+}
+
+}  // namespace
+
+void InputPlan::Orient(size_t index, cv::Mat* m) const {
+  const size_t v = index % flips_;
+  if (v >= 4) cv::transpose(*m, *m);
+  if (const int code = FlipCode(v); code != 2) cv::flip(*m, *m, code);
+}
+
+void InputPlan::Unorient(size_t index, cv::Mat* m) const {
+  const size_t v = index % flips_;
+  if (const int code = FlipCode(v); code != 2) cv::flip(*m, *m, code);
+  if (v >= 4) cv::transpose(*m, *m);
 }
 
 Result<engine::Tensor> InputPlan::MakeInput(size_t index) const {
@@ -109,7 +127,7 @@ Result<engine::Tensor> InputPlan::MakeInput(size_t index) const {
                                              : cv::Size(RoundUp(source_.cols, kWholeMultiple),
                                                         RoundUp(source_.rows, kWholeMultiple));
     SEGHUB_ASSIGN_OR_RETURN(cv::Mat unit, UnitRegion(region(index), out));
-    if (const int code = flip_code(index); code != 2) cv::flip(unit, unit, code);
+    Orient(index, &unit);
     SEGHUB_ASSIGN_OR_RETURN(
         imaging::PlanarImage p,
         imaging::NormalizeToPlanar(unit, MeanOrZero(in.mean, c), StdOrOne(in.std, c)));
@@ -160,7 +178,7 @@ Status OutputAssembler::Add(const InputPlan& plan, size_t index, const engine::T
     if (plan.mode() == InputMode::kStretch) {
       single_ = m;
     } else if (plan.mode() == InputMode::kTile) {
-      if (const int code = plan.flip_code(index); code != 2) cv::flip(m, m, code);
+      plan.Unorient(index, &m);
       SEGHUB_RETURN_IF_ERROR(blender_->Add(plan.region(index), m));
     } else {
       cv::Size s = plan.image_size();

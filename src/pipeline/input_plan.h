@@ -5,8 +5,9 @@
 //              input; the output plane is resized back (bilinear) to the original size.
 //   "tile"     tiles of input.tile px overlapping by input.tile_overlap; each tile is an input;
 //              outputs are blended with raised-cosine weights so no seam shows (imaging/tiling.h).
-//              input.flips > 1 adds mirrored copies of every tile (input index = tile * flips +
-//              variant); their outputs are mirrored back and blended like overlaps.
+//              input.flips > 1 adds mirrored (and with 8, transposed) copies of every tile
+//              (input index = tile * flips + variant); their outputs are turned back and blended
+//              like overlaps.
 //              Large images never exist as one float tensor: tiles are cut from the source on
 //              demand, so an 8,000 x 8,000 image costs its 8-bit pixels plus a few tiles.
 //   "none"     the whole image, padded by reflection to a multiple of 32, as one input.
@@ -46,9 +47,12 @@ class InputPlan {
   size_t size() const { return items_.size() * flips_; }  // number of model inputs
   // Model input `index` as a [C, H, W] tensor. Pure; thread-safe.
   Result<engine::Tensor> MakeInput(size_t index) const;
-  // Image region of model input `index`, and the cv::flip code that mirrors it (2 = none).
+  // Image region of model input `index`.
   const cv::Rect& region(size_t index) const { return items_[index / flips_]; }
-  int flip_code(size_t index) const;
+  // Input `index`'s variant of a square tile-sized plane (mirrored and/or transposed per
+  // input.flips), and the inverse that turns its output back. In-place; any thread.
+  void Orient(size_t index, cv::Mat* m) const;
+  void Unorient(size_t index, cv::Mat* m) const;
   const engine::ModelConfig& config() const { return config_; }
   imaging::TilingOptions tiling() const { return tiling_; }
   // Releases the source pixels once every input has been made.

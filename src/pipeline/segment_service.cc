@@ -36,11 +36,12 @@ class SegmentService::Job {
   // Written by Prepare (and by MaybeRescale once every input of the first pass is back) before
   // any input of the pass is submitted; read by the pass's submit and output tasks.
   std::optional<InputPlan> plan;
-  cv::Mat image;            // keep_image only
-  cv::Mat source;           // decoded pixels, kept while a rescaled second pass may follow
+  cv::Mat image;  // keep_image only
+  // Decoded pixels, kept only while the first pass may still lead to a rescaled one (the object
+  // size is measured once, when that pass finishes). Pool thread, one task at a time.
+  cv::Mat source;
   cv::Size image_size;      // the decoded image's own size
   double scale = 1;         // the current pass's resize factor
-  bool measured = false;    // the object-size estimate has been made (pool thread, one at a time)
   int model_inputs = 0;     // inputs of earlier passes
   double first_pass_s = 0;  // post-processing of a first pass that led to a rescaled one
 
@@ -97,12 +98,13 @@ std::map<int, imaging::ShapeMetrics> MetricsOf(const std::vector<imaging::Polygo
   return metrics;
 }
 
-// A probability plane of a rescaled pass back at the image's own size.
-cv::Mat ToImageSize(const cv::Mat& plane, cv::Size size, int shrink_interpolation) {
+// A probability plane of a rescaled pass back at the image's own size (area averaging when
+// shrinking, bilinear when growing).
+cv::Mat ToImageSize(const cv::Mat& plane, cv::Size size) {
   if (plane.size() == size) return plane;
   cv::Mat out;
   const bool shrink = plane.cols > size.width;
-  cv::resize(plane, out, size, 0, 0, shrink ? shrink_interpolation : cv::INTER_LINEAR);
+  cv::resize(plane, out, size, 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
   return out;
 }
 
@@ -150,8 +152,9 @@ Status SegmentService::Segment(std::string bytes, SegmentRequest request, Segmen
   if (request.min_area && *request.min_area < 0) return InvalidArgument("min_area must be >= 0");
   if (request.um_per_px < 0) return InvalidArgument("pixel size must be >= 0");
   if (request.simplify_epsilon < 0) return InvalidArgument("simplify epsilon must be >= 0");
-  if (request.scale && !(*request.scale > 0 && *request.scale <= 16)) {
-    return InvalidArgument("scale must lie in (0, 16]");
+  if (request.scale && !(*request.scale > 0 && *request.scale <= kMaxScale)) {
+    return InvalidArgument("scale must lie in (0, " + std::to_string(static_cast<int>(kMaxScale)) +
+                           "]");
   }
   auto job = std::make_shared<Job>();
   job->bytes = std::move(bytes);
@@ -192,10 +195,8 @@ void SegmentService::Prepare(std::shared_ptr<Job> job) {
   const SegmentRequest& req = job->request;
   const bool instances =
       req.separate_instances.value_or(job->config.postprocess.instances != "none");
-  if (req.scale) {
-    job->measured = true;  // the caller knows the scale
-  } else if (instances && job->config.input.object_diameter > 0) {
-    job->source = decoded->pixels;
+  if (!req.scale && instances && job->config.input.object_diameter > 0) {
+    job->source = decoded->pixels;  // the first pass decides whether a rescaled one follows
   }
   Status planned = StartPass(job, decoded->pixels, req.scale.value_or(1.0));
   {
@@ -308,19 +309,18 @@ void SegmentService::Finish(const std::shared_ptr<Job>& job) {
     }
     const imaging::PolygonOptions popt = PolygonOptionsFor(req, cfg);
     bool instances = req.separate_instances.value_or(cfg.postprocess.instances != "none");
-    Result<std::vector<imaging::Polygon>> polygons = std::vector<imaging::Polygon>{};
+    std::optional<cv::Mat> labels;  // instances, at the image's own size
     if (instances) {
-      auto labels = InstanceLabels(planes, cfg, popt.threshold);
-      if (!labels.ok()) return Complete(job, labels.status());
-      if (!job->measured && MaybeRescale(job, *labels, popt.min_area, start)) return;
-      planes[0] = ToImageSize(planes[0], job->image_size, cv::INTER_AREA);
-      polygons =
-          imaging::PolygonsFromLabels(ResizeLabels(*labels, job->image_size), planes[0], popt);
-    } else {
-      planes[0] = ToImageSize(planes[0], job->image_size, cv::INTER_AREA);
-      polygons = imaging::PolygonsFromProbabilities(planes[0], popt);
+      auto found = InstanceLabels(planes, cfg, popt.threshold);
+      if (!found.ok()) return Complete(job, found.status());
+      if (!job->source.empty() && MaybeRescale(job, *found, popt.min_area, start)) return;
+      labels = ResizeLabels(*found, job->image_size);
     }
+    planes[0] = ToImageSize(planes[0], job->image_size);
     const cv::Mat* prob = &planes[0];
+    Result<std::vector<imaging::Polygon>> polygons =
+        labels ? imaging::PolygonsFromLabels(*labels, *prob, popt)
+               : imaging::PolygonsFromProbabilities(*prob, popt);
     if (!polygons.ok()) return Complete(job, polygons.status());
     result.polygons = std::move(*polygons);
     if (req.compute_metrics) result.metrics = MetricsOf(result.polygons, req.um_per_px);
@@ -355,10 +355,7 @@ void SegmentService::Finish(const std::shared_ptr<Job>& job) {
 
 bool SegmentService::MaybeRescale(const std::shared_ptr<Job>& job, const cv::Mat& labels,
                                   double min_area, SteadyTime start) {
-  job->measured = true;
-  cv::Mat source = std::move(job->source);
-  job->source.release();
-  if (source.empty()) return false;
+  const cv::Mat source = std::move(job->source);  // a second pass never measures again
   const double scale = ChooseScale(job->config.input, MedianObjectDiameter(labels, min_area),
                                    static_cast<double>(job->image_size.area()),
                                    static_cast<double>(options_.limits.max_pixels));

@@ -33,6 +33,9 @@
 
 namespace seghub::pipeline {
 
+// The largest resize factor a request may ask for (SegmentRequest::scale).
+inline constexpr double kMaxScale = 16;
+
 struct SegmentRequest {
   std::string model;               // empty: the service's default model
   std::optional<float> threshold;  // empty: the model's recommended_threshold
@@ -118,8 +121,9 @@ class SegmentService {
   // Plans and resets the job for a pass over `pixels` resized by `scale`. Pool thread; no input
   // of an earlier pass may be in flight.
   Status StartPass(const std::shared_ptr<Job>& job, const cv::Mat& pixels, double scale);
-  // After a first pass: estimates the object size from `labels` and, when the model asks for a
-  // different scale, starts the second pass and returns true (the job then finishes later).
+  // After a first pass with job->source kept: estimates the object size from `labels` (and
+  // drops the source) and, when the model asks for a different scale, starts the second pass
+  // and returns true (the job then finishes later).
   bool MaybeRescale(const std::shared_ptr<Job>& job, const cv::Mat& labels, double min_area,
                     SteadyTime start);
   void Complete(const std::shared_ptr<Job>& job, Result<SegmentResult> result);

@@ -94,7 +94,7 @@ void AddScaleOption(CLI::App* cmd, double* scale) {
   cmd->add_option("--scale", *scale,
                   "Resize images by this factor before the model (default: the model's "
                   "input.object_diameter decides per image, or 1)")
-      ->check(CLI::Range(1e-3, 16.0));
+      ->check(CLI::Range(1e-3, pipeline::kMaxScale));
 }
 
 }  // namespace seghub::tools

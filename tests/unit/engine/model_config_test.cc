@@ -52,6 +52,11 @@ TEST(ModelConfigTest, TestTimeFlipsNeedTiles) {
   ASSERT_TRUE(round_trip.ok());
   EXPECT_EQ(round_trip->input.flips, 4);
   EXPECT_EQ(ParseModelConfig(nlohmann::json::parse("{}"), "/m/x")->input.flips, 1);
+  auto eight = ParseModelConfig(nlohmann::json::parse(R"({
+    "input": {"resize": "tile", "tile": 256, "flips": 8}})"),
+                                "/m/x");
+  ASSERT_TRUE(eight.ok()) << eight.status().ToString();
+  EXPECT_EQ(eight->input.flips, 8);
   auto three = ParseModelConfig(nlohmann::json::parse(R"({
     "input": {"resize": "tile", "tile": 256, "flips": 3}})"),
                                 "/m/x");

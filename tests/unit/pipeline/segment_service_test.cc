@@ -156,27 +156,33 @@ TEST_F(SegmentServiceTest, TiledMaskEqualsWholeMask) {
   EXPECT_EQ(tiled->polygons.size(), whole->polygons.size());
 }
 
-// input.flips: mirrored tiles are mirrored back before blending. The affine model is pixelwise,
-// so averaging must give the unflipped map exactly; a variant blended without being mirrored
-// back would smear the off-centre objects onto their mirror images.
+// input.flips: mirrored (and with 8, transposed) tiles are turned back before blending. The
+// affine model is pixelwise, so averaging must give the plain map exactly; a variant blended
+// without being turned back would smear the off-centre objects onto their mirror images.
 TEST_F(SegmentServiceTest, TileFlipsAreMirroredBack) {
   AddModel("tile", kTile);
-  AddModel("tile4", R"({"channels": 3, "resize": "tile", "tile": 128, "tile_overlap": 32,
-                        "flips": 4, "mean": [0.485, 0.456, 0.406],
-                        "std": [0.229, 0.224, 0.225]})");
+  for (int flips : {4, 8}) {
+    AddModel("tile" + std::to_string(flips),
+             R"({"channels": 3, "resize": "tile", "tile": 128, "tile_overlap": 32, "flips": )" +
+                 std::to_string(flips) + R"(, "mean": [0.485, 0.456, 0.406],
+                 "std": [0.229, 0.224, 0.225]})");
+  }
   Start();
   cv::Mat img = Disc({300, 220}, {90, 70}, 45);
   cv::circle(img, {240, 170}, 20, cv::Scalar(40), cv::FILLED);
   auto plain = SegmentKeepingMap(img, "tile");
-  auto flipped = SegmentKeepingMap(img, "tile4");
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
-  ASSERT_TRUE(flipped.ok()) << flipped.status().ToString();
-  EXPECT_EQ(flipped->model_inputs, 4 * plain->model_inputs);
-  double max_diff = 0.0;
-  cv::minMaxLoc(cv::abs(plain->probabilities - flipped->probabilities), nullptr, &max_diff);
-  EXPECT_LT(max_diff, 1e-5);
-  ASSERT_EQ(flipped->polygons.size(), 2u);
-  EXPECT_EQ(flipped->polygons.size(), plain->polygons.size());
+  for (int flips : {4, 8}) {
+    SCOPED_TRACE(flips);
+    auto flipped = SegmentKeepingMap(img, "tile" + std::to_string(flips));
+    ASSERT_TRUE(flipped.ok()) << flipped.status().ToString();
+    EXPECT_EQ(flipped->model_inputs, flips * plain->model_inputs);
+    double max_diff = 0.0;
+    cv::minMaxLoc(cv::abs(plain->probabilities - flipped->probabilities), nullptr, &max_diff);
+    EXPECT_LT(max_diff, 1e-5);
+    ASSERT_EQ(flipped->polygons.size(), 2u);
+    EXPECT_EQ(flipped->polygons.size(), plain->polygons.size());
+  }
 }
 
 // A two-channel model: the affine test model passes red (the foreground) and green (the cores)
