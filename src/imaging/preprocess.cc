@@ -1,10 +1,51 @@
 #include "imaging/preprocess.h"
 
+#include <array>
 #include <string>
 
 #include "imaging/pil_resize.h"
 
 namespace seghub::imaging {
+
+namespace {
+
+Status CheckMeanStd(int channels, const std::vector<float>& mean, const std::vector<float>& std) {
+  if (static_cast<int>(mean.size()) != channels || static_cast<int>(std.size()) != channels) {
+    return InvalidArgument("mean/std need one value per channel (" + std::to_string(channels) +
+                           ")");
+  }
+  for (float s : std) {
+    if (!(s > 0.0f)) return InvalidArgument("std values must be positive");
+  }
+  return Status::Ok();
+}
+
+// 8-bit samples straight to planar (float32(v) / 255 - mean) / std through one 256-entry table
+// per channel: the same float32 operations as NormalizeToUnit followed by NormalizeToPlanar, so
+// the same bits, in one pass over the pixels instead of two over a float copy of the image.
+Result<PlanarImage> PlanarFromBytes(const cv::Mat& image, const std::vector<float>& mean,
+                                    const std::vector<float>& std) {
+  const int cn = image.channels();
+  SEGHUB_RETURN_IF_ERROR(CheckMeanStd(cn, mean, std));
+  std::vector<std::array<float, 256>> lut(cn);
+  for (int c = 0; c < cn; ++c) {
+    for (int v = 0; v < 256; ++v) lut[c][v] = (static_cast<float>(v) / 255.0f - mean[c]) / std[c];
+  }
+  PlanarImage out{cn, image.rows, image.cols, {}};
+  const size_t plane = static_cast<size_t>(out.height) * out.width;
+  out.data.resize(plane * cn);
+  for (int y = 0; y < out.height; ++y) {
+    const uint8_t* row = image.ptr<uint8_t>(y);
+    for (int c = 0; c < cn; ++c) {
+      float* dst = out.data.data() + c * plane + static_cast<size_t>(y) * out.width;
+      const float* table = lut[c].data();
+      for (int x = 0; x < out.width; ++x) dst[x] = table[row[x * cn + c]];
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 Result<PlanarImage> NormalizeToPlanar(const cv::Mat& unit_image, const std::vector<float>& mean,
                                       const std::vector<float>& std) {
@@ -12,23 +53,17 @@ Result<PlanarImage> NormalizeToPlanar(const cv::Mat& unit_image, const std::vect
   if (unit_image.empty() || unit_image.depth() != CV_32F) {
     return InvalidArgument("planar normalisation needs a non-empty float image");
   }
-  if (static_cast<int>(mean.size()) != cn || static_cast<int>(std.size()) != cn) {
-    return InvalidArgument("mean/std need one value per channel (" + std::to_string(cn) + ")");
-  }
-  for (float s : std) {
-    if (!(s > 0.0f)) return InvalidArgument("std values must be positive");
-  }
+  SEGHUB_RETURN_IF_ERROR(CheckMeanStd(cn, mean, std));
   PlanarImage out{cn, unit_image.rows, unit_image.cols, {}};
   const size_t plane = static_cast<size_t>(out.height) * out.width;
   out.data.resize(plane * cn);
   for (int y = 0; y < out.height; ++y) {
     const float* row = unit_image.ptr<float>(y);
-    for (int x = 0; x < out.width; ++x) {
-      for (int c = 0; c < cn; ++c) {
-        // Two float32 operations in this order, exactly as torchvision Normalize computes them.
-        out.data[c * plane + static_cast<size_t>(y) * out.width + x] =
-            (row[x * cn + c] - mean[c]) / std[c];
-      }
+    for (int c = 0; c < cn; ++c) {
+      float* dst = out.data.data() + c * plane + static_cast<size_t>(y) * out.width;
+      const float m = mean[c], s = std[c];
+      // Two float32 operations in this order, exactly as torchvision Normalize computes them.
+      for (int x = 0; x < out.width; ++x) dst[x] = (row[x * cn + c] - m) / s;
     }
   }
   return out;
@@ -40,14 +75,24 @@ Result<PlanarImage> Preprocess(const cv::Mat& image, const PreprocessOptions& op
     return InvalidArgument("models take 1 or 3 channels, not " + std::to_string(options.channels));
   }
   SEGHUB_ASSIGN_OR_RETURN(const cv::Mat adapted, ToChannels(image, options.channels));
-  cv::Mat unit;
+  // Pillow returns an image already at the target size unchanged; so do we, without a copy (both
+  // paths below only read it).
+  const bool same_size = adapted.size() == options.size;
   if (adapted.depth() == CV_8U) {
     // Hub path: resize on uint8 (rounding per pass, as Pillow), then /255.
-    SEGHUB_ASSIGN_OR_RETURN(const cv::Mat resized, PilResizeBilinear(adapted, options.size));
-    SEGHUB_ASSIGN_OR_RETURN(unit, NormalizeToUnit(resized, options.normalize));
-  } else {
-    SEGHUB_ASSIGN_OR_RETURN(const cv::Mat normalised, NormalizeToUnit(adapted, options.normalize));
-    SEGHUB_ASSIGN_OR_RETURN(unit, PilResizeBilinear(normalised, options.size));
+    cv::Mat resized = adapted;
+    if (!same_size) {
+      SEGHUB_ASSIGN_OR_RETURN(resized, PilResizeBilinear(adapted, options.size));
+    }
+    if (options.normalize.mode != NormalizeMode::kPercentile) {
+      return PlanarFromBytes(resized, options.mean, options.std);
+    }
+    SEGHUB_ASSIGN_OR_RETURN(const cv::Mat unit, NormalizeToUnit(resized, options.normalize));
+    return NormalizeToPlanar(unit, options.mean, options.std);
+  }
+  SEGHUB_ASSIGN_OR_RETURN(cv::Mat unit, NormalizeToUnit(adapted, options.normalize));
+  if (!same_size) {
+    SEGHUB_ASSIGN_OR_RETURN(unit, PilResizeBilinear(unit, options.size));
   }
   return NormalizeToPlanar(unit, options.mean, options.std);
 }

@@ -174,7 +174,11 @@ Status OutputAssembler::Add(const InputPlan& plan, size_t index, const engine::T
       planes.push_back(m);
     }
     cv::Mat m;
-    cv::merge(planes, m);
+    if (planes.size() == 1) {
+      m = planes[0];  // the common one-plane output needs no merged copy
+    } else {
+      cv::merge(planes, m);
+    }
     if (plan.mode() == InputMode::kStretch) {
       single_ = m;
     } else if (plan.mode() == InputMode::kTile) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <opencv2/imgproc.hpp>
 
@@ -140,6 +141,39 @@ TEST(PreprocessTest, SixteenBitUsesFullRangeNotEightBitClip) {
   EXPECT_FLOAT_EQ(t->data[0], 0.0f);
   EXPECT_FLOAT_EQ(t->data[9], 1.0f);
   EXPECT_NEAR(t->data[4], 80.0 / 180.0, 1e-6);
+}
+
+// An 8-bit image already at the model size skips the resize (Pillow returns it unchanged) and
+// goes to planar through a table; both must give the bits of the two-step reference path.
+TEST(PreprocessTest, EightBitAtModelSizeMatchesTwoStepReference) {
+  for (int channels : {1, 3}) {
+    SCOPED_TRACE(channels);
+    cv::Mat img(45, 61, CV_MAKETYPE(CV_8U, channels));
+    cv::randu(img, 0, 256);
+    PreprocessOptions options;
+    options.size = img.size();
+    options.channels = channels;
+    options.mean.resize(channels);
+    options.std.resize(channels);
+    const auto fast = Preprocess(img, options);
+    ASSERT_TRUE(fast.ok()) << fast.status().ToString();
+    const auto unit = NormalizeToUnit(img, options.normalize);
+    ASSERT_TRUE(unit.ok());
+    const auto reference = NormalizeToPlanar(*unit, options.mean, options.std);
+    ASSERT_TRUE(reference.ok());
+    ASSERT_EQ(fast->data.size(), reference->data.size());
+    EXPECT_EQ(
+        std::memcmp(fast->data.data(), reference->data.data(), fast->data.size() * sizeof(float)),
+        0);
+    // Percentile normalisation of 8-bit data still stretches: a dim image fills [0, 1].
+    cv::Mat dim = img / 4;
+    options.mean.assign(channels, 0.0f);
+    options.std.assign(channels, 1.0f);
+    options.normalize.mode = NormalizeMode::kPercentile;
+    const auto stretched = Preprocess(dim, options);
+    ASSERT_TRUE(stretched.ok());
+    EXPECT_FLOAT_EQ(*std::max_element(stretched->data.begin(), stretched->data.end()), 1.0f);
+  }
 }
 
 TEST(PreprocessTest, RejectsMismatchedStatistics) {
