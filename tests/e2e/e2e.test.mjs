@@ -118,7 +118,21 @@ test('seghub web UI end to end', { timeout: 570000 }, async (t) => {
   await t.test(`segment with ${MODEL}`, async () => {
     await page.waitForFunction((m) => [...document.querySelectorAll('[data-testid="model-select"] option')].some((o) => o.value === m), MODEL);
     await page.selectOption(tid('model-select'), MODEL);
+    // A scale out of range is refused in the page, before any request.
+    await page.fill(tid('scale'), '40');
+    let early = null;
+    const onRequest = (r) => { if (r.method() === 'POST' && r.url().endsWith('/segment')) early = r; };
+    page.on('request', onRequest);
     await page.click(tid('segment-all'));
+    await page.waitForFunction(() => [...document.querySelectorAll('#toasts .toast.error')]
+      .some((t) => /scale/i.test(t.textContent)), null, { timeout: 5000 });
+    page.off('request', onRequest);
+    assert.equal(early, null, 'a refused scale still posted a request');
+    // A valid one travels in the request body and the server takes it.
+    await page.fill(tid('scale'), '1');
+    const posted = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/segment'));
+    await page.click(tid('segment-all'));
+    assert.equal((await posted).postDataJSON().scale, 1);
     await page.waitForFunction(() => document.querySelector('[data-testid="status-badge"][data-status="queued"], [data-testid="status-badge"][data-status="processing"], [data-testid="status-badge"][data-status="done"]'));
     await snap('segmenting');
     await page.waitForFunction(() => {

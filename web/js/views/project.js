@@ -1,5 +1,5 @@
 // Project page: header actions (rename, share, export, delete), upload, segmentation controls
-// (model, threshold, all/selected, cancel), queue summary and the live gallery.
+// (model, threshold, scale, all/selected, cancel), queue summary and the live gallery.
 import { api } from '../api.js';
 import { h, clear, toast, confirmDialog, promptDialog } from '../ui.js';
 import { navigate } from '../router.js';
@@ -34,6 +34,9 @@ export async function projectView(root, { id }) {
   // Segmentation controls.
   const modelSel = h('select#seg-model', { testid: 'model-select', style: { minWidth: '190px' } });
   const thr = h('input#seg-thr', { type: 'number', min: 0.05, max: 0.95, step: 0.05, value: 0.5, style: { width: '80px' }, testid: 'threshold' });
+  // Empty: the model decides (models with input.object_diameter measure the objects first).
+  const scaleIn = h('input#seg-scale', { type: 'number', min: 0.05, max: 16, step: 0.05, placeholder: 'auto', style: { width: '80px' }, testid: 'scale',
+    title: 'Resize images by this factor before the model: above 1 for objects smaller than the model was trained on. Empty: the model decides.' });
   const force = h('input', { type: 'checkbox', testid: 'segment-force' });
   const segAll = h('button.btn.btn-primary', { type: 'button', testid: 'segment-all' }, 'Segment all');
   const segSel = h('button.btn.btn-small', { type: 'button', disabled: true, testid: 'segment-selected' }, 'Segment selected');
@@ -68,6 +71,11 @@ export async function projectView(root, { id }) {
     const t = parseFloat(thr.value);
     if (!(t > 0 && t < 1)) { toast('The threshold must be between 0 and 1', 'error'); return; }
     const body = { model: modelSel.value, threshold: t, force: force.checked };
+    if (scaleIn.value.trim() !== '' || !scaleIn.validity.valid) {
+      const s = parseFloat(scaleIn.value);
+      if (!(s > 0 && s <= 16)) { toast('The scale must be above 0 and at most 16 (empty: the model decides)', 'error'); return; }
+      body.scale = s;
+    }
     if (imageIds) body.image_ids = imageIds;
     const r = await api(`/api/projects/${project.id}/segment`, { method: 'POST', body });
     toast(`${r.queued} image(s) queued${r.skipped ? `, ${r.skipped} skipped (already done — tick “re-segment” to redo)` : ''}`, 'ok');
@@ -118,6 +126,7 @@ export async function projectView(root, { id }) {
       ? h('div.panel.toolbar', { style: { marginBottom: '16px' } },
         h('div.group', h('div', h('label', { for: 'seg-model' }, 'Model'), modelSel),
           h('div', h('label', { for: 'seg-thr' }, 'Threshold'), thr),
+          h('div', h('label', { for: 'seg-scale' }, 'Scale'), scaleIn),
           h('label.check', { style: { alignSelf: 'center' } }, force, 'Re-segment done images')),
         h('div.group', segAll, cancelBtn),
         h('div.group', { style: { alignSelf: 'center' } }, queueEl))
