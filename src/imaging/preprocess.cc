@@ -20,6 +20,24 @@ Status CheckMeanStd(int channels, const std::vector<float>& mean, const std::vec
   return Status::Ok();
 }
 
+// Interleaved samples of type T to planar floats: out[c][y][x] = value(sample, c), a row and a
+// channel at a time so every plane is written in order.
+template <typename T, typename Value>
+PlanarImage Planarize(const cv::Mat& image, Value value) {
+  const int cn = image.channels();
+  PlanarImage out{cn, image.rows, image.cols, {}};
+  const size_t plane = static_cast<size_t>(out.height) * out.width;
+  out.data.resize(plane * cn);
+  for (int y = 0; y < out.height; ++y) {
+    const T* row = image.ptr<T>(y);
+    for (int c = 0; c < cn; ++c) {
+      float* dst = out.data.data() + c * plane + static_cast<size_t>(y) * out.width;
+      for (int x = 0; x < out.width; ++x) dst[x] = value(row[x * cn + c], c);
+    }
+  }
+  return out;
+}
+
 // 8-bit samples straight to planar (float32(v) / 255 - mean) / std through one 256-entry table
 // per channel: the same float32 operations as NormalizeToUnit followed by NormalizeToPlanar, so
 // the same bits, in one pass over the pixels instead of two over a float copy of the image.
@@ -31,18 +49,7 @@ Result<PlanarImage> PlanarFromBytes(const cv::Mat& image, const std::vector<floa
   for (int c = 0; c < cn; ++c) {
     for (int v = 0; v < 256; ++v) lut[c][v] = (static_cast<float>(v) / 255.0f - mean[c]) / std[c];
   }
-  PlanarImage out{cn, image.rows, image.cols, {}};
-  const size_t plane = static_cast<size_t>(out.height) * out.width;
-  out.data.resize(plane * cn);
-  for (int y = 0; y < out.height; ++y) {
-    const uint8_t* row = image.ptr<uint8_t>(y);
-    for (int c = 0; c < cn; ++c) {
-      float* dst = out.data.data() + c * plane + static_cast<size_t>(y) * out.width;
-      const float* table = lut[c].data();
-      for (int x = 0; x < out.width; ++x) dst[x] = table[row[x * cn + c]];
-    }
-  }
-  return out;
+  return Planarize<uint8_t>(image, [&](uint8_t v, int c) { return lut[c][v]; });
 }
 
 }  // namespace
@@ -54,19 +61,8 @@ Result<PlanarImage> NormalizeToPlanar(const cv::Mat& unit_image, const std::vect
     return InvalidArgument("planar normalisation needs a non-empty float image");
   }
   SEGHUB_RETURN_IF_ERROR(CheckMeanStd(cn, mean, std));
-  PlanarImage out{cn, unit_image.rows, unit_image.cols, {}};
-  const size_t plane = static_cast<size_t>(out.height) * out.width;
-  out.data.resize(plane * cn);
-  for (int y = 0; y < out.height; ++y) {
-    const float* row = unit_image.ptr<float>(y);
-    for (int c = 0; c < cn; ++c) {
-      float* dst = out.data.data() + c * plane + static_cast<size_t>(y) * out.width;
-      const float m = mean[c], s = std[c];
-      // Two float32 operations in this order, exactly as torchvision Normalize computes them.
-      for (int x = 0; x < out.width; ++x) dst[x] = (row[x * cn + c] - m) / s;
-    }
-  }
-  return out;
+  // Two float32 operations in this order, exactly as torchvision Normalize computes them.
+  return Planarize<float>(unit_image, [&](float v, int c) { return (v - mean[c]) / std[c]; });
 }
 
 Result<PlanarImage> Preprocess(const cv::Mat& image, const PreprocessOptions& options) {
