@@ -44,10 +44,7 @@ Result<hub::SegmentSubmission> ParseSubmission(const nlohmann::json& body) {
   SEGHUB_ASSIGN_OR_RETURN(auto holes, OptBool(body, "detect_holes"));
   s.detect_holes = holes.value_or(true);
   SEGHUB_ASSIGN_OR_RETURN(s.scale, OptNumber(body, "scale"));
-  if (s.scale && !(*s.scale > 0 && *s.scale <= pipeline::kMaxScale)) {
-    return InvalidArgument("field 'scale' must lie in (0, " +
-                           std::to_string(static_cast<int>(pipeline::kMaxScale)) + "]");
-  }
+  if (s.scale) SEGHUB_RETURN_IF_ERROR(pipeline::CheckScale(*s.scale, "field 'scale'"));
   SEGHUB_ASSIGN_OR_RETURN(auto priority, OptNumber(body, "priority"));
   if (priority && (*priority != static_cast<int>(*priority) || *priority < 0 || *priority > 10)) {
     return InvalidArgument("field 'priority' must be an integer in 0..10");

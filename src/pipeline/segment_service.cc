@@ -144,6 +144,12 @@ Result<engine::ModelStatus> SegmentService::ResolveModel(const std::string& name
   return status;
 }
 
+Status CheckScale(double scale, const std::string& what) {
+  if (scale > 0 && scale <= kMaxScale) return Status::Ok();
+  return InvalidArgument(what + " must lie in (0, " + std::to_string(static_cast<int>(kMaxScale)) +
+                         "]");
+}
+
 Status SegmentService::Segment(std::string bytes, SegmentRequest request, SegmentCallback done) {
   SEGHUB_ASSIGN_OR_RETURN(engine::ModelStatus model, ResolveModel(request.model));
   if (request.threshold && !(*request.threshold > 0.0f && *request.threshold < 1.0f)) {
@@ -152,10 +158,7 @@ Status SegmentService::Segment(std::string bytes, SegmentRequest request, Segmen
   if (request.min_area && *request.min_area < 0) return InvalidArgument("min_area must be >= 0");
   if (request.um_per_px < 0) return InvalidArgument("pixel size must be >= 0");
   if (request.simplify_epsilon < 0) return InvalidArgument("simplify epsilon must be >= 0");
-  if (request.scale && !(*request.scale > 0 && *request.scale <= kMaxScale)) {
-    return InvalidArgument("scale must lie in (0, " + std::to_string(static_cast<int>(kMaxScale)) +
-                           "]");
-  }
+  if (request.scale) SEGHUB_RETURN_IF_ERROR(CheckScale(*request.scale, "scale"));
   auto job = std::make_shared<Job>();
   job->bytes = std::move(bytes);
   job->request = std::move(request);

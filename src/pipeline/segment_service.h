@@ -36,6 +36,10 @@ namespace seghub::pipeline {
 // The largest resize factor a request may ask for (SegmentRequest::scale).
 inline constexpr double kMaxScale = 16;
 
+// OK when `scale` lies in (0, kMaxScale]; else InvalidArgument naming `what` (the field as the
+// caller's users know it). Pure; any thread.
+Status CheckScale(double scale, const std::string& what);
+
 struct SegmentRequest {
   std::string model;               // empty: the service's default model
   std::optional<float> threshold;  // empty: the model's recommended_threshold
