@@ -50,7 +50,6 @@ Status ParseInput(const json& j, InputSpec* in, const std::string& where) {
   SEGHUB_RETURN_IF_ERROR(Get(j, "std", &in->std, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "normalize", &in->normalize, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "invert", &in->invert, where));
-  SEGHUB_RETURN_IF_ERROR(Get(j, "stain", &in->stain, where));
   SEGHUB_RETURN_IF_ERROR(Get(j, "flips", &in->flips, where));
   SEGHUB_RETURN_IF_ERROR(ParseRescale(j, in, where));
   if (in->flips != 1 && in->flips != 2 && in->flips != 4 && in->flips != 8) {
@@ -65,16 +64,9 @@ Status ParseInput(const json& j, InputSpec* in, const std::string& where) {
   if (in->invert != "none" && in->invert != "auto") {
     return InvalidArgument(where + ": input.invert must be none or auto");
   }
-  if (in->stain != "none" && in->stain != "auto") {
-    return InvalidArgument(where + ": input.stain must be none or auto");
-  }
-  if (in->stain == "auto" && in->channels != 1) {
-    return InvalidArgument(where + ": input.stain 'auto' needs input.channels 1");
-  }
-  if (in->resize == "stretch" &&
-      (in->normalize != "auto" || in->invert != "none" || in->stain != "none")) {
+  if (in->resize == "stretch" && (in->normalize != "auto" || in->invert != "none")) {
     return InvalidArgument(where + ": input.resize 'stretch' is the Hub's preprocessing; " +
-                           "input.normalize, input.invert and input.stain need 'tile' or 'none'");
+                           "input.normalize and input.invert need 'tile' or 'none'");
   }
   if (in->channels <= 0) return InvalidArgument(where + ": input.channels must be > 0");
   if (!in->size.empty() && in->size.size() != 2) {
@@ -271,7 +263,6 @@ nlohmann::json ModelConfigToJson(const ModelConfig& c) {
                 {"std", c.input.std},
                 {"normalize", c.input.normalize},
                 {"invert", c.input.invert},
-                {"stain", c.input.stain},
                 {"flips", c.input.flips},
                 {"object_diameter", c.input.object_diameter},
                 {"min_scale", c.input.min_scale},

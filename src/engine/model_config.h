@@ -35,10 +35,6 @@ struct InputSpec {
   // field, H&E) so objects are bright; "none" keeps them as they are.
   std::string normalize = "auto";
   std::string invert = "none";
-  // "auto" (one-channel models only): a stained bright-field photo (H&E: imaging/stain.h) reaches
-  // the model as its haematoxylin density, nuclei bright on dark, instead of as grey levels;
-  // other images as before. "none" = grey levels always.
-  std::string stain = "none";
   // Test-time augmentation ("tile" only): every tile also runs mirrored and the outputs are
   // averaged after mirroring them back. 1 = off, 2 = plus the 180-degree rotation (both axes),
   // 4 = plus each axis alone, 8 = plus the transposes of those four (the 90-degree rotations and

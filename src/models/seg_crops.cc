@@ -6,7 +6,6 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "imaging/stain.h"
 #include "models/seg_files.h"
 
 namespace seghub::models {
@@ -23,6 +22,34 @@ Result<cv::Mat> ReadPixels(const fs::path& path) {
   if (m.channels() == 4) cv::cvtColor(m, m, cv::COLOR_BGRA2RGB);
   if (m.channels() == 3) cv::cvtColor(m, m, cv::COLOR_BGR2RGB);
   return m;
+}
+
+Result<CropImage> LoadImage(const CropDataOptions& o, const fs::path& image_path,
+                            const fs::path& label_path) {
+  CropImage c;
+  c.name = image_path.filename().string();
+  SEGHUB_ASSIGN_OR_RETURN(cv::Mat pixels, ReadPixels(image_path));
+  SEGHUB_ASSIGN_OR_RETURN(pixels, imaging::ToChannels(pixels, o.channels));
+  SEGHUB_ASSIGN_OR_RETURN(imaging::UnitMapping map,
+                          imaging::ComputeUnitMapping(pixels, o.normalize, o.auto_invert));
+  c.unit = imaging::ApplyUnitMapping(pixels, map);
+  cv::Mat labels = cv::imread(label_path.string(), cv::IMREAD_UNCHANGED);
+  if (labels.empty()) return InvalidArgument("cannot read labels " + label_path.string());
+  if (labels.channels() > 1) cv::cvtColor(labels, labels, cv::COLOR_BGR2GRAY);
+  if (labels.size() != pixels.size()) {
+    return InvalidArgument("labels size differs from image: " + label_path.string());
+  }
+  SEGHUB_ASSIGN_OR_RETURN(c.target, SeamTarget(labels, o.border_gap));
+  if (o.seam_weight > 0 || o.small_weight > 0) {
+    SEGHUB_ASSIGN_OR_RETURN(c.weight, SeamWeight(labels, c.target, o.seam_weight, o.seam_sigma));
+    SEGHUB_RETURN_IF_ERROR(WeighSmallObjects(labels, o.small_area, o.small_weight, &c.weight));
+  }
+  if (o.core_fraction > 0) {
+    SEGHUB_ASSIGN_OR_RETURN(cv::Mat core, CoreTarget(labels, o.core_fraction));
+    cv::merge(std::vector<cv::Mat>{c.target, core}, c.target);
+  }
+  c.foreground = labels != 0;
+  return c;
 }
 
 // Photometric augmentation in unit space; `f` is CV_32FC(n).
@@ -105,37 +132,6 @@ cv::Mat Seam(const cv::Mat& labels, int gap) {
   cv::dilate(f, max_near, kernel);
   cv::erode(big, min_near, kernel);
   return (labels != 0) & ((max_near > f) | (min_near < f));
-}
-
-Result<CropImage> LoadImage(const CropDataOptions& o, const fs::path& image_path,
-                            const fs::path& label_path) {
-  CropImage c;
-  c.name = image_path.filename().string();
-  SEGHUB_ASSIGN_OR_RETURN(cv::Mat pixels, ReadPixels(image_path));
-  SEGHUB_ASSIGN_OR_RETURN(pixels, imaging::ModelChannels(pixels, o.channels, o.stain_auto));
-  SEGHUB_ASSIGN_OR_RETURN(imaging::UnitMapping map,
-                          imaging::ComputeUnitMapping(pixels, o.normalize, o.auto_invert));
-  c.unit = imaging::ApplyUnitMapping(pixels, map);
-  cv::Mat labels = cv::imread(label_path.string(), cv::IMREAD_UNCHANGED);
-  if (labels.empty()) return InvalidArgument("cannot read labels " + label_path.string());
-  if (labels.channels() > 1) cv::cvtColor(labels, labels, cv::COLOR_BGR2GRAY);
-  if (labels.size() != pixels.size()) {
-    return InvalidArgument("labels size differs from image: " + label_path.string());
-  }
-  SEGHUB_ASSIGN_OR_RETURN(c.target, SeamTarget(labels, o.border_gap));
-  if (o.seam_weight > 0 || o.small_weight > 0) {
-    SEGHUB_ASSIGN_OR_RETURN(c.weight, SeamWeight(labels, c.target, o.seam_weight, o.seam_sigma));
-    SEGHUB_RETURN_IF_ERROR(WeighSmallObjects(labels, o.small_area, o.small_weight, &c.weight));
-  }
-  if (o.core_fraction > 0) {
-    SEGHUB_ASSIGN_OR_RETURN(cv::Mat core, CoreTarget(labels, o.core_fraction));
-    cv::merge(std::vector<cv::Mat>{c.target, core}, c.target);
-  }
-  if (o.contrast.enabled()) {
-    SEGHUB_ASSIGN_OR_RETURN(c.ids, InstanceIds(labels));
-  }
-  c.foreground = labels != 0;
-  return c;
 }
 
 }  // namespace
@@ -335,12 +331,6 @@ Status CropDataset::Train(uint64_t index, uint64_t seed, float* x, float* y, flo
                side > out ? cv::INTER_AREA : cv::INTER_LINEAR);
     Orient(flip, quarter, &wm);
     if (wm.data != reinterpret_cast<uchar*>(w)) wm.copyTo(cv::Mat(out, out, CV_32F, w));
-  }
-  if (options_.contrast.enabled()) {
-    cv::Mat ids;
-    cv::resize(Window(img.ids, x0, y0, side), ids, {out, out}, 0, 0, cv::INTER_NEAREST);
-    Orient(flip, quarter, &ids);
-    SEGHUB_RETURN_IF_ERROR(VaryInstanceContrast(options_.contrast, ids, &rng, &f));
   }
   Photometric(&rng, &f);
   ToPlanar(f, options_.mean, options_.std, x);

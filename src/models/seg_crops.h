@@ -16,8 +16,7 @@
 // whether they come out as one object or two, so it weighs up to 1 + seam_weight.
 //
 // Augmentation (training only, in unit space after the mapping): zoom, flips, 90° rotations,
-// optionally per-object and regional contrast (models/instance_contrast.h), then gamma,
-// contrast, brightness, blur and noise. Every held-out image (every val_every-th file of a
+// gamma, contrast, brightness, blur and noise. Every held-out image (every val_every-th file of a
 // folder, sorted by name) is validated whole, padded by reflection to a multiple of 32.
 //
 // Thread-compatible: Open builds it, then const methods may be called from one thread at a time.
@@ -32,7 +31,6 @@
 
 #include "common/status.h"
 #include "imaging/normalize.h"
-#include "models/instance_contrast.h"
 
 namespace seghub::models {
 
@@ -43,7 +41,6 @@ struct CropDataOptions {
   int channels = 1;
   imaging::NormalizeOptions normalize;
   bool auto_invert = false;
-  bool stain_auto = false;       // model.json input.stain "auto" (imaging/stain.h)
   std::vector<float> mean, std;  // after the unit mapping; empty = none
   int border_gap = 1;
   // 0 = one target channel. Else a second one: CoreTarget(labels, core_fraction).
@@ -56,8 +53,6 @@ struct CropDataOptions {
   double small_weight = 0.0;
   int small_area = 100;
   double min_scale = 0.6, max_scale = 1.6;  // zoom, log-uniform
-  // Per-object and regional contrast changes (models/instance_contrast.h); off by default.
-  InstanceContrastOptions contrast;
 };
 
 // One image held in memory: unit-range float pixels (CV_32FC(channels)) and its target
@@ -69,7 +64,6 @@ struct CropImage {
   cv::Mat target;
   cv::Mat foreground;  // CV_8UC1, every labelled pixel (validation scores against this)
   cv::Mat weight;      // CV_32FC1 loss weight; empty unless seam_weight or small_weight > 0
-  cv::Mat ids;         // CV_32SC1 instance ids; empty unless contrast.enabled()
 };
 
 class CropDataset {

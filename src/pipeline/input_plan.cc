@@ -8,7 +8,6 @@
 #include "imaging/normalize.h"
 #include "imaging/postprocess.h"
 #include "imaging/preprocess.h"
-#include "imaging/stain.h"
 
 namespace seghub::pipeline {
 namespace {
@@ -49,8 +48,7 @@ Result<InputPlan> InputPlan::Create(const cv::Mat& pixels, const engine::ModelCo
   InputPlan plan;
   plan.config_ = config;
   plan.image_size_ = pixels.size();
-  SEGHUB_ASSIGN_OR_RETURN(plan.source_, imaging::ModelChannels(pixels, config.input.channels,
-                                                               config.input.stain == "auto"));
+  SEGHUB_ASSIGN_OR_RETURN(plan.source_, imaging::ToChannels(pixels, config.input.channels));
   imaging::NormalizeOptions n;
   if (config.input.normalize == "percentile") n.mode = imaging::NormalizeMode::kPercentile;
   SEGHUB_ASSIGN_OR_RETURN(

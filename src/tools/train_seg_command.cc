@@ -23,7 +23,6 @@ struct SegCliArgs {
   int border_gap = 1;
   double seam_weight = 0.0, seam_sigma = 5.0, small_weight = 0.0;
   int small_area = 100;
-  models::InstanceContrastOptions contrast;
   std::vector<double> zoom;  // crops: {min, max} scale; empty = CropDataOptions' default
   double threshold = 0.5;
 };
@@ -53,7 +52,6 @@ void ApplyTiledInput(const nlohmann::json& in, models::CropDataOptions* c) {
     c->normalize.mode = imaging::NormalizeMode::kPercentile;
   }
   c->auto_invert = in.value("invert", "none") == "auto";
-  c->stain_auto = in.value("stain", "none") == "auto";
   c->mean = in.value("mean", std::vector<float>{});
   c->std = in.value("std", std::vector<float>{});
 }
@@ -100,7 +98,6 @@ Result<models::SegTrainOptions> Resolve(const CLI::App& cmd, const SegCliArgs& a
     o.crops.seam_sigma = a.seam_sigma;
     o.crops.small_weight = a.small_weight;
     o.crops.small_area = a.small_area;
-    o.crops.contrast = a.contrast;
     if (!a.zoom.empty()) {
       o.crops.min_scale = a.zoom[0];
       o.crops.max_scale = a.zoom[1];
@@ -225,13 +222,6 @@ std::shared_ptr<SegCliArgs> AddSegmentationTrainOptions(CLI::App* cmd) {
                   "segmentation, crops: pixels of instances under --small-area px weigh at least "
                   "1 + this in the BCE (0 = off)");
   cmd->add_option("--small-area", a->small_area, "segmentation, crops: see --small-weight");
-  cmd->add_option("--dim-objects", a->contrast.probability,
-                  "segmentation, crops: probability that each labelled object's contrast to the "
-                  "background is scaled down (by a factor log-uniform in [--dim-min, 1]; 0 = off)");
-  cmd->add_option("--dim-min", a->contrast.min_factor, "segmentation, crops: see --dim-objects");
-  cmd->add_option("--illumination", a->contrast.illumination,
-                  "segmentation, crops: smooth contrast field, gains exp(+- this) on a 3x3 grid "
-                  "(0 = off)");
   cmd->add_option("--zoom", a->zoom,
                   "segmentation, crops: MIN,MAX zoom (log-uniform; < 1 shrinks objects)")
       ->expected(2)
