@@ -48,9 +48,6 @@ Result<CropImage> LoadImage(const CropDataOptions& o, const fs::path& image_path
     SEGHUB_ASSIGN_OR_RETURN(cv::Mat core, CoreTarget(labels, o.core_fraction));
     cv::merge(std::vector<cv::Mat>{c.target, core}, c.target);
   }
-  if (o.paste.max_objects > 0) {
-    SEGHUB_ASSIGN_OR_RETURN(c.ids, InstanceIds(labels));
-  }
   c.foreground = labels != 0;
   return c;
 }
@@ -106,21 +103,8 @@ void ToPlanar(const cv::Mat& f, const std::vector<float>& mean, const std::vecto
   }
 }
 
-// CV_8U: labelled pixels within `gap` px (square window) of a different instance.
-cv::Mat Seam(const cv::Mat& labels, int gap) {
-  cv::Mat f;
-  labels.convertTo(f, CV_32F);
-  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_RECT, {2 * gap + 1, 2 * gap + 1});
-  cv::Mat big = f.clone();
-  big.setTo(std::numeric_limits<float>::max(), labels == 0);
-  cv::Mat max_near, min_near;
-  cv::dilate(f, max_near, kernel);
-  cv::erode(big, min_near, kernel);
-  return (labels != 0) & ((max_near > f) | (min_near < f));
-}
-
-}  // namespace
-
+// CV_32S instance ids; a binary mask (one non-zero value) holds none, so its connected components
+// become the instances.
 Result<cv::Mat> InstanceIds(const cv::Mat& labels_in) {
   if (labels_in.empty() || labels_in.channels() != 1) {
     return InvalidArgument("labels must be a single-channel image");
@@ -136,6 +120,21 @@ Result<cv::Mat> InstanceIds(const cv::Mat& labels_in) {
   }
   return labels;
 }
+
+// CV_8U: labelled pixels within `gap` px (square window) of a different instance.
+cv::Mat Seam(const cv::Mat& labels, int gap) {
+  cv::Mat f;
+  labels.convertTo(f, CV_32F);
+  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_RECT, {2 * gap + 1, 2 * gap + 1});
+  cv::Mat big = f.clone();
+  big.setTo(std::numeric_limits<float>::max(), labels == 0);
+  cv::Mat max_near, min_near;
+  cv::dilate(f, max_near, kernel);
+  cv::erode(big, min_near, kernel);
+  return (labels != 0) & ((max_near > f) | (min_near < f));
+}
+
+}  // namespace
 
 Result<cv::Mat> SeamTarget(const cv::Mat& labels_in, int gap) {
   SEGHUB_ASSIGN_OR_RETURN(const cv::Mat labels, InstanceIds(labels_in));
@@ -283,9 +282,6 @@ Result<CropDataset> CropDataset::Open(const CropDataOptions& o) {
   if (o.min_scale <= 0 || o.max_scale < o.min_scale) {
     return InvalidArgument("zoom range must satisfy 0 < min <= max");
   }
-  if (o.paste.max_objects > 0 && o.core_fraction > 0) {
-    return InvalidArgument("copy-paste does not rebuild core targets: use one or the other");
-  }
   CropDataset d;
   d.options_ = o;
   const int every = std::max(2, o.val_every);
@@ -306,15 +302,6 @@ Result<CropDataset> CropDataset::Open(const CropDataOptions& o) {
   if (d.train_.empty() || d.val_.empty()) {
     return InvalidArgument("crop training needs at least " + std::to_string(every) +
                            " labelled images");
-  }
-  if (o.paste.max_objects > 0) {
-    for (size_t i = 0; i < d.train_.size(); ++i) {
-      const std::vector<PasteObject> objects =
-          FindPasteObjects(d.train_[i].ids, static_cast<int>(i), o.paste.min_area);
-      d.bank_.insert(d.bank_.end(), objects.begin(), objects.end());
-      d.train_units_.push_back(d.train_[i].unit);
-      d.train_ids_.push_back(d.train_[i].ids);
-    }
   }
   return d;
 }
@@ -337,17 +324,6 @@ Status CropDataset::Train(uint64_t index, uint64_t seed, float* x, float* y, flo
   const int quarter = rng.uniform(0, 4);
   Orient(flip, quarter, &f);
   Orient(flip, quarter, &t);
-  if (options_.paste.max_objects > 0) {
-    cv::Mat ids;
-    cv::resize(Window(img.ids, x0, y0, side), ids, {out, out}, 0, 0, cv::INTER_NEAREST);
-    Orient(flip, quarter, &ids);
-    SEGHUB_RETURN_IF_ERROR(PasteObjects(options_.paste, bank_, train_units_, train_ids_,
-                                        static_cast<double>(out) / side, &rng, &f, &ids));
-    SEGHUB_RETURN_IF_ERROR(PastedTarget(ids, static_cast<double>(out) / side, y, w));
-    Photometric(&rng, &f);
-    ToPlanar(f, options_.mean, options_.std, x);
-    return Status::Ok();
-  }
   if (weighted()) {
     if (w == nullptr) return InvalidArgument("a weighted crop dataset needs a weight buffer");
     cv::Mat wm(out, out, CV_32F, w);
@@ -364,21 +340,6 @@ Status CropDataset::Train(uint64_t index, uint64_t seed, float* x, float* y, flo
     cv::Mat dst(out, out, CV_32F, y + c * out * out);
     planes[c].copyTo(dst);
   }
-  return Status::Ok();
-}
-
-Status CropDataset::PastedTarget(const cv::Mat& ids, double scale, float* y, float* w) const {
-  const int out = options_.crop;
-  SEGHUB_ASSIGN_OR_RETURN(const cv::Mat target, SeamTarget(ids, options_.border_gap));
-  target.copyTo(cv::Mat(out, out, CV_32F, y));
-  if (!weighted()) return Status::Ok();
-  if (w == nullptr) return InvalidArgument("a weighted crop dataset needs a weight buffer");
-  // The weights' lengths and areas are in source px; the crop is zoomed by `scale`.
-  SEGHUB_ASSIGN_OR_RETURN(
-      cv::Mat weight, SeamWeight(ids, target, options_.seam_weight, options_.seam_sigma * scale));
-  const int small = static_cast<int>(std::lround(options_.small_area * scale * scale));
-  SEGHUB_RETURN_IF_ERROR(WeighSmallObjects(ids, small, options_.small_weight, &weight));
-  weight.copyTo(cv::Mat(out, out, CV_32F, w));
   return Status::Ok();
 }
 

@@ -31,7 +31,6 @@
 
 #include "common/status.h"
 #include "imaging/normalize.h"
-#include "models/copy_paste.h"
 
 namespace seghub::models {
 
@@ -54,10 +53,6 @@ struct CropDataOptions {
   double small_weight = 0.0;
   int small_area = 100;
   double min_scale = 0.6, max_scale = 1.6;  // zoom, log-uniform
-  // Copy-paste of whole training objects into crops (models/copy_paste.h); off by default.
-  // The target and loss weights of a pasted-into crop are rebuilt from its instance ids at crop
-  // resolution. Not with core_fraction.
-  PasteOptions paste;
 };
 
 // One image held in memory: unit-range float pixels (CV_32FC(channels)) and its target
@@ -69,7 +64,6 @@ struct CropImage {
   cv::Mat target;
   cv::Mat foreground;  // CV_8UC1, every labelled pixel (validation scores against this)
   cv::Mat weight;      // CV_32FC1 loss weight; empty unless seam_weight or small_weight > 0
-  cv::Mat ids;         // CV_32SC1 instance ids; empty unless paste.max_objects > 0
 };
 
 class CropDataset {
@@ -93,19 +87,9 @@ class CropDataset {
   std::vector<float> WholeInput(const cv::Mat& unit, cv::Size* padded) const;
 
  private:
-  // The crop's target (and weight, when weighted) rebuilt from pasted-into instance ids.
-  Status PastedTarget(const cv::Mat& ids, double scale, float* y, float* w) const;
-
   CropDataOptions options_;
   std::vector<CropImage> train_, val_;
-  // Copy-paste: objects of the training images, and shallow headers of their pixels and ids.
-  std::vector<PasteObject> bank_;
-  std::vector<cv::Mat> train_units_, train_ids_;
 };
-
-// Instance labels (CV_8U/16U/32S, 0 = background) -> CV_32SC1 instance ids; a binary mask (one
-// non-zero value) is split into connected components.
-Result<cv::Mat> InstanceIds(const cv::Mat& labels);
 
 // Instance labels (CV_8U/16U/32S, 0 = background; a binary mask is split into connected
 // components) -> CV_32FC1 target with a `gap` px seam where different instances touch.

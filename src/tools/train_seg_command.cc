@@ -23,7 +23,6 @@ struct SegCliArgs {
   int border_gap = 1;
   double seam_weight = 0.0, seam_sigma = 5.0, small_weight = 0.0;
   int small_area = 100;
-  models::PasteOptions paste;
   std::vector<double> zoom;  // crops: {min, max} scale; empty = CropDataOptions' default
   double threshold = 0.5;
 };
@@ -99,7 +98,6 @@ Result<models::SegTrainOptions> Resolve(const CLI::App& cmd, const SegCliArgs& a
     o.crops.seam_sigma = a.seam_sigma;
     o.crops.small_weight = a.small_weight;
     o.crops.small_area = a.small_area;
-    o.crops.paste = a.paste;
     if (!a.zoom.empty()) {
       o.crops.min_scale = a.zoom[0];
       o.crops.max_scale = a.zoom[1];
@@ -224,13 +222,6 @@ std::shared_ptr<SegCliArgs> AddSegmentationTrainOptions(CLI::App* cmd) {
                   "segmentation, crops: pixels of instances under --small-area px weigh at least "
                   "1 + this in the BCE (0 = off)");
   cmd->add_option("--small-area", a->small_area, "segmentation, crops: see --small-weight");
-  cmd->add_option("--paste", a->paste.max_objects,
-                  "segmentation, crops: paste up to this many whole training objects into each "
-                  "crop, most against an object already there (copy-paste; 0 = off)");
-  cmd->add_option("--paste-touch", a->paste.touch_probability,
-                  "segmentation, crops: share of pasted objects placed against another object");
-  cmd->add_option("--paste-min-area", a->paste.min_area,
-                  "segmentation, crops: only objects of at least this many px are pasted");
   cmd->add_option("--zoom", a->zoom,
                   "segmentation, crops: MIN,MAX zoom (log-uniform; < 1 shrinks objects)")
       ->expected(2)
